@@ -61,7 +61,7 @@ export type Plugin<Config = any> = PluginDefinition<Config> & { readonly [PLUGIN
 
 /** Marks a plugin definition as one; the default export of every plugin module. */
 export function definePlugin<D extends PluginDefinition>(def: D): D & { readonly [PLUGIN_BRAND]: true } {
-  return Object.freeze({ ...def, [PLUGIN_BRAND]: true as const }) as D & { readonly [PLUGIN_BRAND]: true };
+  return Object.freeze({ ...def, [PLUGIN_BRAND]: true as const }) as unknown as D & { readonly [PLUGIN_BRAND]: true };
 }
 
 export function isPlugin(x: unknown): x is Plugin {
