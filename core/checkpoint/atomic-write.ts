@@ -1,0 +1,63 @@
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Points where a test may crash the process to prove atomicity (see FileCheckpointStoreOptions.faultHook). */
+export type FaultPoint =
+  | 'state-temp-half'
+  | 'state-temp-written'
+  | 'state-renamed'
+  | 'manifest-temp-written'
+  | 'manifest-renamed'
+  | 'compaction-snapshot-written'
+  | 'compaction-manifest-renamed';
+
+/** fsyncs a directory so a rename in it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes `chunks` to `dir/name.tmp`, fsyncs it, renames it to `dir/name` and fsyncs the directory:
+ * readers see either the old file or the complete new one. `onPoint` is called at the half-written
+ * temp file (`halfPoint`) and after the fsync (`writtenPoint`) so crash tests can kill the process there.
+ */
+export async function writeFileAtomic(
+  dir: string,
+  name: string,
+  chunks: readonly Uint8Array[],
+  onPoint?: (p: FaultPoint) => void,
+  halfPoint?: FaultPoint,
+  writtenPoint?: FaultPoint,
+): Promise<number> {
+  const tmp = join(dir, `${name}.tmp`);
+  const fh = await open(tmp, 'w');
+  let bytes = 0;
+  try {
+    const half = Math.floor(chunks.length / 2);
+    for (let i = 0; i < chunks.length; i++) {
+      if (i === half && halfPoint && onPoint) onPoint(halfPoint);
+      const c = chunks[i]!;
+      let off = 0;
+      while (off < c.byteLength) {
+        const { bytesWritten } = await fh.write(c, off, c.byteLength - off);
+        off += bytesWritten;
+      }
+      bytes += c.byteLength;
+    }
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  if (writtenPoint && onPoint) onPoint(writtenPoint);
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+  return bytes;
+}

@@ -1,0 +1,311 @@
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type {
+  CheckpointData,
+  CheckpointEntry,
+  CheckpointStore,
+  RecoveredState,
+} from '../contracts/checkpoint-store.js';
+import type { Logger } from '../contracts/logger.js';
+import { FenestraError } from '../errors.js';
+import { frame, FrameKind, unframe } from './frame.js';
+import { type FaultPoint, writeFileAtomic } from './atomic-write.js';
+import { decodeManifest, encodeManifest, type Manifest, MANIFEST_NAME, type ManifestFile, stateFileName } from './manifest.js';
+import { entryId, parseStateFile, type StateFileHeader, StateFileWriter } from './state-file.js';
+
+export interface FileCheckpointStoreOptions {
+  /** Directory holding MANIFEST, snapshot-*.fnck and delta-*.fnck (created if missing). */
+  readonly dir: string;
+  /**
+   * Compact (fold the deltas into a new snapshot) when the deltas' total size exceeds the snapshot's
+   * size times this factor (default 1) and `minCompactBytes`, or when there are `maxDeltas` deltas.
+   */
+  readonly compactRatio?: number;
+  /** Do not compact for less than this many delta bytes (default 1 MiB). */
+  readonly minCompactBytes?: number;
+  /** Compact when this many deltas accumulate, whatever their size (default 100). */
+  readonly maxDeltas?: number;
+  /** Entries folded between yields to the event loop during compaction (default 20,000). */
+  readonly yieldEvery?: number;
+  readonly logger?: Logger;
+  /** Test seam: called at points inside commit/compaction where a crash test may kill the process. */
+  readonly faultHook?: (point: FaultPoint) => void;
+}
+
+export interface CheckpointStoreStats {
+  readonly commits: number;
+  readonly compactions: number;
+  readonly snapshotBytes: number;
+  readonly deltaBytes: number;
+  readonly deltas: number;
+}
+
+interface FoldedState {
+  readonly header: StateFileHeader;
+  readonly entries: Map<string, CheckpointEntry>;
+}
+
+/**
+ * A `CheckpointStore` on local disk: checksummed snapshot and delta files published by a manifest.
+ *
+ * `commit` writes the checkpoint's entries as a delta file (temp name, fsync, rename, fsync dir),
+ * then atomically replaces MANIFEST to name it: the checkpoint exists exactly when the manifest
+ * names it. `recover` verifies the manifest and every file it names (magic, version, lengths,
+ * CRC32) and folds the deltas onto the snapshot into fresh maps, so it either returns the whole
+ * state or throws CHECKPOINT_CORRUPT / CHECKPOINT_VERSION; it also deletes temp files and files no
+ * manifest names. Compaction runs in the background after a commit (file reads/writes are async and
+ * folding yields to the event loop every `yieldEvery` entries), writes a snapshot equal to the
+ * fold of the files it read, and publishes it by a manifest that keeps the deltas committed meanwhile.
+ * Threading: `commit` is never called concurrently with itself (the runtime's rule); manifest
+ * replacements by commit and compaction are serialized internally.
+ */
+export class FileCheckpointStore implements CheckpointStore {
+  private readonly dir: string;
+  private readonly opts: Required<Omit<FileCheckpointStoreOptions, 'logger' | 'faultHook' | 'dir'>>;
+  private manifest: Manifest | null = null;
+  private loaded = false;
+  private manifestLock: Promise<unknown> = Promise.resolve();
+  private compaction: Promise<void> | null = null;
+  private closing = false;
+  private commits = 0;
+  private compactions = 0;
+
+  constructor(private readonly options: FileCheckpointStoreOptions) {
+    this.dir = options.dir;
+    this.opts = {
+      compactRatio: options.compactRatio ?? 1,
+      minCompactBytes: options.minCompactBytes ?? 1 << 20,
+      maxDeltas: options.maxDeltas ?? 100,
+      yieldEvery: options.yieldEvery ?? 20_000,
+    };
+  }
+
+  stats(): CheckpointStoreStats {
+    const m = this.manifest;
+    return {
+      commits: this.commits,
+      compactions: this.compactions,
+      snapshotBytes: m?.snapshot?.bytes ?? 0,
+      deltaBytes: m ? m.deltas.reduce((s, d) => s + d.bytes, 0) : 0,
+      deltas: m?.deltas.length ?? 0,
+    };
+  }
+
+  /** Resolves when no compaction is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.compaction) await this.compaction;
+  }
+
+  async recover(): Promise<RecoveredState | null> {
+    await mkdir(this.dir, { recursive: true });
+    this.manifest = await this.readManifest();
+    this.loaded = true;
+    await this.removeGarbage();
+    const m = this.manifest;
+    if (!m) return null;
+    const folded = await this.fold(m.snapshot, m.deltas, false);
+    const { header, entries } = folded;
+    return {
+      id: header.id,
+      positions: header.positions,
+      offlineFiles: header.offlineFiles,
+      meta: header.meta,
+      entries: () => entries.values(),
+    };
+  }
+
+  async commit(data: CheckpointData): Promise<void> {
+    if (!this.loaded) {
+      await mkdir(this.dir, { recursive: true });
+      this.manifest = await this.readManifest();
+      this.loaded = true;
+    }
+    const prev = this.manifest;
+    if (prev && data.id <= prev.id) {
+      throw new Error(`checkpoint id ${data.id} is not greater than the last committed id ${prev.id}`);
+    }
+    const w = new StateFileWriter();
+    for (const e of data.entries) w.add(e.group, e.key, e.value);
+    const payload = w.finish({
+      type: 'delta',
+      id: data.id,
+      createdAt: data.createdAt,
+      positions: data.positions,
+      offlineFiles: data.offlineFiles,
+      meta: data.meta,
+    });
+    const name = stateFileName('delta', data.id);
+    const hook = this.options.faultHook;
+    const bytes = await writeFileAtomic(this.dir, name, frame(FrameKind.State, payload), hook, 'state-temp-half', 'state-temp-written');
+    hook?.('state-renamed');
+    await this.withManifestLock(async () => {
+      const cur = this.manifest;
+      const next: Manifest = {
+        id: data.id,
+        snapshot: cur?.snapshot ?? null,
+        deltas: [...(cur?.deltas ?? []), { file: name, id: data.id, bytes }],
+      };
+      await this.writeManifest(next);
+    });
+    this.commits++;
+    this.maybeCompact();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.idle();
+  }
+
+  /** Starts a compaction now if none is running (normally triggered by size after a commit). */
+  compactNow(): Promise<void> {
+    if (!this.compaction) this.startCompaction();
+    return this.idle();
+  }
+
+  // --- internals -----------------------------------------------------------------------
+
+  private maybeCompact(): void {
+    const m = this.manifest;
+    if (!m || this.compaction || this.closing || m.deltas.length === 0) return;
+    const deltaBytes = m.deltas.reduce((s, d) => s + d.bytes, 0);
+    const snapBytes = m.snapshot?.bytes ?? 0;
+    const bySize = deltaBytes >= this.opts.minCompactBytes && deltaBytes > snapBytes * this.opts.compactRatio;
+    if (bySize || m.deltas.length >= this.opts.maxDeltas) this.startCompaction();
+  }
+
+  private startCompaction(): void {
+    const p = this.compact()
+      .catch((e: unknown) => {
+        // The previous snapshot and deltas stay valid; the next commit retries.
+        this.options.logger?.error({ err: e }, 'checkpoint compaction failed');
+      })
+      .finally(() => {
+        if (this.compaction === p) this.compaction = null;
+      });
+    this.compaction = p;
+  }
+
+  private async compact(): Promise<void> {
+    const m = this.manifest;
+    if (!m || m.deltas.length === 0) return;
+    const started = Date.now();
+    const { header, entries } = await this.fold(m.snapshot, m.deltas, true);
+    if (this.closing) return;
+    const w = new StateFileWriter();
+    let n = 0;
+    for (const e of entries.values()) {
+      if (e.value === null) continue;
+      w.add(e.group, e.key, e.value);
+      if (++n % this.opts.yieldEvery === 0) await yieldToLoop();
+    }
+    entries.clear();
+    const payload = w.finish({
+      type: 'snapshot',
+      id: header.id,
+      createdAt: header.createdAt,
+      positions: header.positions,
+      offlineFiles: header.offlineFiles,
+      meta: header.meta,
+    });
+    const name = stateFileName('snapshot', header.id);
+    const bytes = await writeFileAtomic(this.dir, name, frame(FrameKind.State, payload));
+    this.options.faultHook?.('compaction-snapshot-written');
+    const folded = new Set([...(m.snapshot ? [m.snapshot.file] : []), ...m.deltas.map((d) => d.file)]);
+    await this.withManifestLock(async () => {
+      const cur = this.manifest!;
+      const next: Manifest = {
+        id: cur.id,
+        snapshot: { file: name, id: header.id, bytes },
+        deltas: cur.deltas.filter((d) => d.id > header.id),
+      };
+      await this.writeManifest(next);
+    });
+    this.options.faultHook?.('compaction-manifest-renamed');
+    for (const f of folded) {
+      if (f !== name) await unlink(join(this.dir, f)).catch(() => undefined);
+    }
+    this.compactions++;
+    this.options.logger?.debug({ id: header.id, entries: n, bytes, ms: Date.now() - started }, 'checkpoint compacted');
+  }
+
+  private withManifestLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.manifestLock.then(fn, fn);
+    this.manifestLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeManifest(m: Manifest): Promise<void> {
+    const hook = this.options.faultHook;
+    await writeFileAtomic(this.dir, MANIFEST_NAME, frame(FrameKind.Manifest, [encodeManifest(m)]), hook, undefined, 'manifest-temp-written');
+    this.manifest = m;
+    hook?.('manifest-renamed');
+  }
+
+  private async readManifest(): Promise<Manifest | null> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(join(this.dir, MANIFEST_NAME));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return decodeManifest(buf, join(this.dir, MANIFEST_NAME));
+  }
+
+  /** Deletes temp files and state files the manifest does not name (crash leftovers, folded files). */
+  private async removeGarbage(): Promise<void> {
+    const keep = new Set<string>([MANIFEST_NAME]);
+    if (this.manifest?.snapshot) keep.add(this.manifest.snapshot.file);
+    for (const d of this.manifest?.deltas ?? []) keep.add(d.file);
+    for (const f of await readdir(this.dir)) {
+      if (keep.has(f)) continue;
+      if (f.endsWith('.tmp') || /^(snapshot|delta)-\d+\.fnck$/.test(f)) {
+        await unlink(join(this.dir, f)).catch(() => undefined);
+      }
+    }
+  }
+
+  private async readStateFile(mf: ManifestFile) {
+    const path = join(this.dir, mf.file);
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint file ${path} named by the manifest is missing`, { path });
+      }
+      throw e;
+    }
+    const parsed = parseStateFile(unframe(buf, FrameKind.State, path), path);
+    if (parsed.header.id !== mf.id) {
+      throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint file ${path} holds checkpoint ${parsed.header.id}, the manifest says ${mf.id}`, { path });
+    }
+    return parsed;
+  }
+
+  /** Reads and verifies the snapshot and deltas, folding them into one fresh map. */
+  private async fold(snapshot: ManifestFile | null, deltas: readonly ManifestFile[], yielding: boolean): Promise<FoldedState> {
+    const entries = new Map<string, CheckpointEntry>();
+    let header: StateFileHeader | null = null;
+    let n = 0;
+    const files = [...(snapshot ? [snapshot] : []), ...deltas];
+    for (const mf of files) {
+      const parsed = await this.readStateFile(mf);
+      const pending: CheckpointEntry[] = [];
+      // Parse the whole file first (it throws on a structural error before anything is folded).
+      parsed.forEach((group, key, value) => {
+        pending.push({ group, key, value });
+      });
+      for (const e of pending) {
+        const id = entryId(e.group, e.key);
+        if (e.value === null) entries.delete(id);
+        else entries.set(id, e);
+        if (yielding && ++n % this.opts.yieldEvery === 0) await yieldToLoop();
+      }
+      header = parsed.header;
+    }
+    if (!header) throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint manifest in ${this.dir} names no files`, { path: this.dir });
+    return { header, entries };
+  }
+}

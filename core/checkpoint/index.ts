@@ -1,0 +1,3 @@
+export { FileCheckpointStore, type FileCheckpointStoreOptions, type CheckpointStoreStats } from './file-store.js';
+export type { FaultPoint } from './atomic-write.js';
+export { FORMAT_VERSION } from './frame.js';
