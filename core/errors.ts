@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   // --- state and checkpoints -----------------------------------------------------------
   CHECKPOINT_CORRUPT: { status: 500, message: 'A checkpoint file fails its checksum or framing; it is refused, never half-loaded.' },
   CHECKPOINT_VERSION: { status: 500, message: 'A checkpoint was written in a format version this build cannot read.' },
+  WAL_CORRUPT: { status: 500, message: 'A push source\'s write-ahead log is damaged before its last segment; it is refused, never half-replayed.' },
   CHECKPOINT_MISMATCH: { status: 500, message: 'A checkpoint was written for a different feature layout than the config describes.' },
   // --- HTTP API ------------------------------------------------------------------------
   BAD_REQUEST: { status: 400, message: 'The request is malformed (bad JSON, wrong types, missing parameters).' },
