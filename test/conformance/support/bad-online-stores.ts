@@ -1,0 +1,24 @@
+import type { OnlineRecord, OnlineWriteResult } from '../../../plugins/sdk/index.js';
+import { MemoryOnlineStore } from '../../../adapters/online/memory/index.js';
+
+/** Broken on purpose: applies every write, so an older version overwrites a newer one (no version guard). */
+export class LastWriteWinsStore extends MemoryOnlineStore {
+  override async write(records: readonly OnlineRecord[]): Promise<OnlineWriteResult> {
+    for (const r of records) await super.delete(r.group, r.key, Number.MAX_SAFE_INTEGER);
+    return super.write(records);
+  }
+}
+
+/** Broken on purpose: ignores `expiresAt` on read. */
+export class NoExpiryStore extends MemoryOnlineStore {
+  override async write(records: readonly OnlineRecord[]): Promise<OnlineWriteResult> {
+    return super.write(records.map(({ expiresAt: _drop, ...r }) => r));
+  }
+}
+
+/** Broken on purpose: drops misses from read results instead of answering null (results shift). */
+export class CompactingReadStore extends MemoryOnlineStore {
+  override async read(group: string, keys: readonly string[], now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
+    return (await super.read(group, keys, now)).filter((r) => r !== null);
+  }
+}
