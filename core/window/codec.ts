@@ -1,0 +1,307 @@
+/**
+ * Compact binary encoding of one entity's window state (checkpoints and online stores).
+ *
+ *   u8 format(=1) · u32 layoutTag · f64 newest · varuint version · varuint nRaw
+ *   nRaw × ( varuint(newest − ts) · per raw field: f64 (numeric, NaN = absent) | str )
+ *   per tile set: varuint nTiles · nTiles × ( varuint tileIndexDelta · partial )
+ *   u8 hasLifetime · [partial]
+ *   u32 FNV-1a checksum of everything before it
+ *
+ * str = varuint(byteLength + 1) · UTF-8 bytes (0 = null). partial = varuint count · per field slot:
+ * varuint n, f64 sum/m2/min/max, value first/last, varuint k · k values for distinct.
+ * The first tile's index delta is floor(newest / p) − start / p, later ones start / p − previous.
+ * Decoding checks framing, checksum, ordering and the layout tag, and never returns half a state.
+ * Encode/decode use a module-level scratch buffer: synchronous, not re-entrant across workers.
+ */
+import { FenestraError } from '../errors.js';
+import type { CompiledGroup, PartialLayout } from './layout.js';
+import { newExt, type Ext } from './ext.js';
+import { initPartial, type Cells } from './partial.js';
+import { HEAD, H_COUNT, H_NEWEST, H_VERSION, newRaw, rawCount, type RawArr, type RawValue } from './raw-buffer.js';
+import { floorTo } from './retention.js';
+
+const FORMAT = 1;
+const utf8Enc = new TextEncoder();
+const utf8Dec = new TextDecoder('utf-8', { fatal: true });
+
+class Writer {
+  buf = new Uint8Array(4096);
+  view = new DataView(this.buf.buffer);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.pos));
+    this.buf = b;
+    this.view = new DataView(b.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v >>> 0, true);
+    this.pos += 4;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+  varuint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+  str(v: string | null): void {
+    if (v === null) return this.varuint(0);
+    const max = v.length * 3;
+    this.ensure(max + 8);
+    // Write the bytes after a worst-case length prefix, then move them if the prefix is shorter.
+    const lenBytes = varuintSize(max + 1);
+    const start = this.pos + lenBytes;
+    const { written } = utf8Enc.encodeInto(v, this.buf.subarray(start));
+    this.varuint(written + 1);
+    if (this.pos !== start) this.buf.copyWithin(this.pos, start, start + written);
+    this.pos += written;
+  }
+}
+
+function varuintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function corrupt(msg: string): never {
+  throw new FenestraError('CHECKPOINT_CORRUPT', `encoded entity state is malformed: ${msg}`);
+}
+
+class Reader {
+  pos = 0;
+  readonly view: DataView;
+  constructor(readonly buf: Uint8Array, readonly end: number) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.end) corrupt(`truncated at byte ${this.pos}`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  varuint(): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 0x80;
+    }
+    return corrupt(`varint too long at byte ${this.pos}`);
+  }
+  str(): string | null {
+    const len = this.varuint();
+    if (len === 0) return null;
+    this.need(len - 1);
+    let s: string;
+    try {
+      s = utf8Dec.decode(this.buf.subarray(this.pos, this.pos + len - 1));
+    } catch {
+      return corrupt(`invalid UTF-8 at byte ${this.pos}`);
+    }
+    this.pos += len - 1;
+    return s;
+  }
+}
+
+function fnv1a(buf: Uint8Array, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+const w = new Writer();
+
+function writeValue(numeric: boolean, v: RawValue): void {
+  if (numeric) w.f64(v as number);
+  else w.str(v as string | null);
+}
+
+function readValue(r: Reader, numeric: boolean): RawValue {
+  return numeric ? r.f64() : r.str();
+}
+
+function writePartial(a: Cells, o: number, layout: PartialLayout): void {
+  w.varuint(a[o] as number);
+  for (const fs of layout.fields) {
+    w.varuint(a[o + fs.n] as number);
+    if (fs.sum >= 0) w.f64(a[o + fs.sum] as number);
+    if (fs.m2 >= 0) w.f64(a[o + fs.m2] as number);
+    if (fs.min >= 0) w.f64(a[o + fs.min] as number);
+    if (fs.max >= 0) w.f64(a[o + fs.max] as number);
+    if (fs.first >= 0) writeValue(fs.numeric, a[o + fs.first] as RawValue);
+    if (fs.last >= 0) writeValue(fs.numeric, a[o + fs.last] as RawValue);
+    if (fs.distinct >= 0) {
+      const set = a[o + fs.distinct] as RawValue[];
+      w.varuint(set.length);
+      for (const v of set) writeValue(fs.numeric, v);
+    }
+  }
+}
+
+function readPartial(r: Reader, a: Cells, o: number, layout: PartialLayout): void {
+  initPartial(a, o, layout);
+  const count = r.varuint();
+  a[o] = count;
+  for (const fs of layout.fields) {
+    const n = r.varuint();
+    if (n > count) corrupt('partial has more values than events');
+    a[o + fs.n] = n;
+    if (fs.sum >= 0) a[o + fs.sum] = r.f64();
+    if (fs.m2 >= 0) a[o + fs.m2] = r.f64();
+    if (fs.min >= 0) a[o + fs.min] = r.f64();
+    if (fs.max >= 0) a[o + fs.max] = r.f64();
+    if (fs.first >= 0) a[o + fs.first] = readValue(r, fs.numeric);
+    if (fs.last >= 0) a[o + fs.last] = readValue(r, fs.numeric);
+    if (fs.distinct >= 0) {
+      const k = r.varuint();
+      if (k > n) corrupt('distinct set larger than its value count');
+      const set: RawValue[] = [];
+      for (let i = 0; i < k; i++) set.push(readValue(r, fs.numeric));
+      if (new Set(set).size !== k) corrupt('distinct set holds duplicates');
+      a[o + fs.distinct] = set;
+    }
+  }
+}
+
+/** Encodes one entity's state. The result is a fresh copy the caller owns. */
+export function encodeEntity(g: CompiledGroup, raw: RawArr, ext: Ext | null): Uint8Array {
+  w.pos = 0;
+  const newest = raw[H_NEWEST] as number;
+  w.u8(FORMAT);
+  w.u32(g.layoutTag);
+  w.f64(newest);
+  w.varuint(raw[H_VERSION] as number);
+  const n = rawCount(raw);
+  w.varuint(n);
+  const stride = g.stride;
+  const fields = g.fields;
+  for (let e = 0; e < n; e++) {
+    const ri = HEAD + e * stride;
+    w.varuint(newest - (raw[ri] as number));
+    for (let j = 0; j < fields.length; j++) writeValue(fields[j]!.numeric, raw[ri + 1 + j]!);
+  }
+  for (let i = 0; i < g.tileSets.length; i++) {
+    const ts = g.tileSets[i]!;
+    const tiles = ext?.tiles[i];
+    const count = tiles ? tiles.length / ts.stride : 0;
+    w.varuint(count);
+    let prev = floorTo(newest, ts.precision) / ts.precision;
+    for (let k = 0; k < count; k++) {
+      const o = k * ts.stride;
+      const idx = (tiles![o] as number) / ts.precision;
+      w.varuint(k === 0 ? prev - idx : idx - prev);
+      prev = idx;
+      writePartial(tiles!, o + 1, ts.partial);
+    }
+  }
+  if (g.life && ext?.life) {
+    w.u8(1);
+    writePartial(ext.life, 0, g.life);
+  } else w.u8(0);
+  const sum = fnv1a(w.buf, w.pos);
+  w.u32(sum);
+  return w.buf.slice(0, w.pos);
+}
+
+/** Decodes an encoded entity; throws CHECKPOINT_CORRUPT (or CHECKPOINT_MISMATCH for another layout). */
+export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): { raw: RawArr; ext: Ext | null } {
+  if (!(bytes instanceof Uint8Array)) corrupt('not a byte array');
+  if (bytes.length < 1 + 4 + 8 + 1 + 1 + 1 + 4) corrupt(`too short (${bytes.length} bytes)`);
+  const end = bytes.length - 4;
+  const r = new Reader(bytes, bytes.length);
+  r.pos = end;
+  if (r.u32() !== fnv1a(bytes, end)) corrupt('checksum mismatch');
+  r.pos = 0;
+  const format = r.u8();
+  if (format !== FORMAT) corrupt(`unknown format ${format}`);
+  const tag = r.u32();
+  if (tag !== g.layoutTag) {
+    throw new FenestraError('CHECKPOINT_MISMATCH', `encoded entity state was written for another feature layout of group "${g.name}"`);
+  }
+  const r2 = new Reader(bytes, end);
+  r2.pos = r.pos;
+  const newest = r2.f64();
+  if (!Number.isSafeInteger(newest)) corrupt('newest event time is not an integer');
+  const version = r2.varuint();
+  const n = r2.varuint();
+  if (n > end) corrupt('raw event count exceeds the data');
+  const stride = g.stride;
+  const raw = newRaw(stride, n);
+  raw[H_NEWEST] = newest;
+  raw[H_VERSION] = version;
+  let prevTs = -Infinity;
+  for (let e = 0; e < n; e++) {
+    const ri = HEAD + e * stride;
+    const ts = newest - r2.varuint();
+    if (ts < prevTs) corrupt('raw events out of order');
+    prevTs = ts;
+    raw[ri] = ts;
+    for (let j = 0; j < g.fields.length; j++) raw[ri + 1 + j] = readValue(r2, g.fields[j]!.numeric);
+  }
+  raw[H_COUNT] = n;
+  if (n > version) corrupt('more raw events than the version counts');
+  let ext: Ext | null = null;
+  for (let i = 0; i < g.tileSets.length; i++) {
+    const ts = g.tileSets[i]!;
+    const count = r2.varuint();
+    if (count > end) corrupt('tile count exceeds the data');
+    if (count === 0) continue;
+    ext ??= newExt(g);
+    const tiles: Cells = new Array(count * ts.stride);
+    let idx = floorTo(newest, ts.precision) / ts.precision;
+    for (let k = 0; k < count; k++) {
+      const d = r2.varuint();
+      if (k > 0 && d === 0) corrupt('tiles out of order');
+      idx = k === 0 ? idx - d : idx + d;
+      const o = k * ts.stride;
+      tiles[o] = idx * ts.precision;
+      readPartial(r2, tiles, o + 1, ts.partial);
+    }
+    ext.tiles[i] = tiles;
+  }
+  const hasLife = r2.u8();
+  if (hasLife > 1 || (hasLife === 1 && !g.life)) corrupt('bad lifetime flag');
+  if (hasLife === 1) {
+    ext ??= newExt(g);
+    const life: Cells = new Array(g.life!.width);
+    readPartial(r2, life, 0, g.life!);
+    ext.life = life;
+  }
+  if (r2.pos !== end) corrupt(`${end - r2.pos} trailing bytes`);
+  return { raw, ext };
+}

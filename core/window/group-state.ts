@@ -1,0 +1,182 @@
+/**
+ * Per-entity windowed aggregation state of one aggregated feature group.
+ *
+ * Threading: single-threaded; every method is synchronous and must be called from one event loop.
+ * Ordering: `apply` calls for one key must come in the source split's order (that is what makes
+ * versions and lateness decisions deterministic under replay); keys are independent.
+ * Idempotency: `apply` is NOT idempotent — replaying an event applies it again; exactly-once comes
+ * from restoring a checkpoint (`restore`) and replaying from its positions.
+ * Reads (`read`, `readEncoded`) never change state and finalize windows at the read time.
+ */
+import { FenestraError } from '../errors.js';
+import type { AggregatedGroupSpec, SourceSpec } from '../model.js';
+import { decodeEntity, encodeEntity } from './codec.js';
+import { emptyValues, readEntity, type AggRead } from './entity-read.js';
+import { maintain, needsMaintenance, type Ext } from './ext.js';
+import { compiledFor, type CompiledGroup } from './layout.js';
+import { insertEvent, newRaw, H_NEWEST, H_VERSION, type RawArr, type RawValue } from './raw-buffer.js';
+import { emptyFrom } from './retention.js';
+
+export type { AggRead, AggValue } from './entity-read.js';
+
+export type ApplyOutcome = { ok: true; version: number } | { ok: false; code: 'EVENT_LATE'; reason: string };
+
+function iso(t: number): string {
+  return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
+}
+
+export class AggregatedGroupState {
+  readonly name: string;
+  /** Hash of everything `encode()` depends on (fields, aggregations, windows, precisions, lateness). */
+  readonly layoutHash: string;
+  private readonly g: CompiledGroup;
+  private readonly raws = new Map<string, RawArr>();
+  /** Folded state (tiles, lifetime accumulator), only for entities that have some. */
+  private readonly exts = new Map<string, Ext>();
+  private dirty = new Set<string>();
+  private readonly values: RawValue[];
+
+  constructor(spec: AggregatedGroupSpec, source: SourceSpec) {
+    this.g = compiledFor(spec, source);
+    this.name = spec.name;
+    this.layoutHash = this.g.layoutHash;
+    this.values = new Array<RawValue>(this.g.fields.length).fill(null);
+  }
+
+  /**
+   * Applies one event (decoded field values by field name) at event time `ts` (integer epoch ms).
+   * Late events (ts < newest event time of the key − allowedLateness) are rejected and change
+   * nothing; others are placed by event time (after earlier arrivals with the same time).
+   */
+  apply(key: string, ts: number, event: Readonly<Record<string, unknown>>): ApplyOutcome {
+    if (!Number.isSafeInteger(ts)) {
+      throw new FenestraError('EVENT_TIME_INVALID', `event time ${String(ts)} is not an integer number of epoch milliseconds`);
+    }
+    const g = this.g;
+    let raw = this.raws.get(key);
+    if (raw === undefined) {
+      raw = newRaw(g.stride, 1);
+      this.raws.set(key, raw);
+    }
+    const newest = raw[H_NEWEST] as number;
+    if (ts < newest - g.allowedLateness) {
+      return {
+        ok: false,
+        code: 'EVENT_LATE',
+        reason: `event time ${iso(ts)} is older than the newest event of key "${key}" (${iso(newest)}) minus allowedLateness ${g.allowedLateness} ms (${iso(newest - g.allowedLateness)})`,
+      };
+    }
+    const fields = g.fields;
+    const values = this.values;
+    for (let j = 0; j < fields.length; j++) {
+      const f = fields[j]!;
+      const v = event[f.name];
+      if (f.numeric) values[j] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : NaN;
+      else values[j] = typeof v === 'string' ? v : null;
+    }
+    const grown = insertEvent(raw, g.stride, ts, values);
+    if (grown !== raw) this.raws.set(key, (raw = grown));
+    const version = (raw[H_VERSION] as number) + 1;
+    raw[H_VERSION] = version;
+    if (ts > newest) {
+      raw[H_NEWEST] = ts;
+      if (needsMaintenance(g, raw, newest)) {
+        const before = this.exts.get(key) ?? null;
+        const after = maintain(g, raw, before, newest);
+        if (after.raw !== raw) this.raws.set(key, after.raw);
+        if (after.ext !== before) {
+          if (after.ext) this.exts.set(key, after.ext);
+          else this.exts.delete(key);
+        }
+      }
+    }
+    this.dirty.add(key);
+    return { ok: true, version };
+  }
+
+  /** Aggregated features of `key` as of `asOf`; unknown key → found:false, counts and sums 0, others null. */
+  read(key: string, asOf: number): AggRead {
+    const raw = this.raws.get(key);
+    if (raw === undefined) return { found: false, version: 0, values: emptyValues(this.g) };
+    return readEntity(this.g, raw, this.exts.get(key) ?? null, asOf);
+  }
+
+  has(key: string): boolean {
+    return this.raws.has(key);
+  }
+
+  get size(): number {
+    return this.raws.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.raws.keys();
+  }
+
+  /**
+   * Keys changed (applied, deleted or evicted) since the last call, in first-change order; clears
+   * the set. A returned key whose `encode()` is null was deleted or evicted.
+   */
+  drainDirty(): string[] {
+    const out = [...this.dirty];
+    this.dirty = new Set();
+    return out;
+  }
+
+  /** Compact binary encoding of one entity's state (null for an unknown key). */
+  encode(key: string): Uint8Array | null {
+    const raw = this.raws.get(key);
+    if (raw === undefined) return null;
+    return encodeEntity(this.g, raw, this.exts.get(key) ?? null);
+  }
+
+  /**
+   * Replaces the state of `key` with decoded bytes (does not mark it dirty). Throws
+   * CHECKPOINT_CORRUPT on malformed bytes (state unchanged) or CHECKPOINT_MISMATCH for bytes
+   * written under another feature layout.
+   */
+  restore(key: string, bytes: Uint8Array): void {
+    const { raw, ext } = decodeEntity(this.g, bytes);
+    this.raws.set(key, raw);
+    if (ext) this.exts.set(key, ext);
+    else this.exts.delete(key);
+  }
+
+  /** Forgets `key` (marks it dirty so a checkpoint / online flush sees the deletion). */
+  delete(key: string): void {
+    if (this.raws.delete(key)) this.dirty.add(key);
+    this.exts.delete(key);
+  }
+
+  /**
+   * Drops entities whose every window is empty as of `now − allowedLateness` and stays empty for
+   * any later read (never those with lifetime windows). Evicted keys are returned and marked dirty.
+   * An evicted key that sees events again starts over at version 1.
+   */
+  evictIdle(now: number): string[] {
+    const g = this.g;
+    if (g.life) return [];
+    const t = now - g.allowedLateness;
+    const evicted: string[] = [];
+    for (const [key, raw] of this.raws) {
+      const newest = raw[H_NEWEST] as number;
+      let idle = true;
+      for (const plan of g.plans) {
+        if (emptyFrom(plan, g, newest) > t) {
+          idle = false;
+          break;
+        }
+      }
+      if (idle) evicted.push(key);
+    }
+    for (const key of evicted) this.delete(key);
+    return evicted;
+  }
+}
+
+/** Read an encoded entity without a state object (online-store reads by stateless serving instances). */
+export function readEncoded(spec: AggregatedGroupSpec, source: SourceSpec, bytes: Uint8Array, asOf: number): AggRead {
+  const g = compiledFor(spec, source);
+  const { raw, ext } = decodeEntity(g, bytes);
+  return readEntity(g, raw, ext, asOf);
+}
