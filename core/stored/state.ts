@@ -1,0 +1,129 @@
+import type { StoredGroupSpec } from '../model.js';
+import type { FeatureValue } from '../runtime/api.js';
+import type { StoredRecord, StoredWrite } from './record.js';
+import { decodeStored, encodeStored } from './codec.js';
+import { typedValues } from './values.js';
+
+interface Slot {
+  eventTime: number;
+  expiresAt: number;
+  /** null = tombstone (deleted at `eventTime`). */
+  strings: Readonly<Record<string, string>> | null;
+}
+
+/** A stored group's read of one key. */
+export interface StoredRead {
+  readonly found: boolean;
+  /** Record event time (the version); 0 when not found. */
+  readonly version: number;
+  readonly expiresAt: number;
+  readonly strings: Readonly<Record<string, string>> | null;
+  readonly values: Record<string, FeatureValue>;
+}
+
+/**
+ * The in-memory state of one stored feature group: per key, the newest record by event time.
+ *
+ * Ordering and idempotency: `apply` is a per-key last-writer-wins by event time — a put with an
+ * older event time than the stored record (or tombstone) is ignored, an equal one replaces it (the
+ * later write of the log wins, deterministic under replay). Replaying the same writes therefore
+ * converges to the same state. Expired records read as missing. Threading: engine loop only.
+ * Checkpoints use the window state's shape: `drainDirty` / `encode` / `restore`.
+ */
+export class StoredGroupState {
+  private readonly slots = new Map<string, Slot>();
+  private dirty = new Set<string>();
+
+  constructor(readonly spec: StoredGroupSpec) {}
+
+  /** Applies one write; returns true when the state changed. */
+  apply(w: StoredWrite): boolean {
+    const cur = this.slots.get(w.key);
+    if (cur !== undefined && w.eventTime < cur.eventTime) return false;
+    if (w.op === 'delete') {
+      if (cur === undefined) {
+        this.slots.set(w.key, { eventTime: w.eventTime, expiresAt: 0, strings: null });
+      } else {
+        cur.eventTime = w.eventTime;
+        cur.expiresAt = 0;
+        cur.strings = null;
+      }
+    } else {
+      const expiresAt = w.expiresAt;
+      if (cur === undefined) this.slots.set(w.key, { eventTime: w.eventTime, expiresAt, strings: w.strings });
+      else {
+        cur.eventTime = w.eventTime;
+        cur.expiresAt = expiresAt;
+        cur.strings = w.strings;
+      }
+    }
+    this.dirty.add(w.key);
+    return true;
+  }
+
+  /** The live record of a key as of `asOf` (missing if absent, deleted, expired, or newer than `asOf`). */
+  get(key: string, asOf: number): StoredRecord | null {
+    const s = this.slots.get(key);
+    if (s === undefined || s.strings === null) return null;
+    if (s.expiresAt !== 0 && s.expiresAt <= asOf) return null;
+    if (s.eventTime > asOf) return null;
+    return { strings: s.strings, eventTime: s.eventTime, expiresAt: s.expiresAt };
+  }
+
+  read(key: string, asOf: number): StoredRead {
+    const r = this.get(key, asOf);
+    if (r === null) return { found: false, version: 0, expiresAt: 0, strings: null, values: nullValues(this.spec) };
+    return { found: true, version: r.eventTime, expiresAt: r.expiresAt, strings: r.strings, values: typedValues(this.spec, r.strings) };
+  }
+
+  /** Version (event time) held for a key, tombstones included; 0 if none. */
+  version(key: string): number {
+    return this.slots.get(key)?.eventTime ?? 0;
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Keys changed since the last call. */
+  drainDirty(): string[] {
+    const out = [...this.dirty];
+    this.dirty = new Set();
+    return out;
+  }
+
+  /** Encoded state of a key (tombstones included, so deletes survive restore); null if the key is unknown. */
+  encode(key: string): Uint8Array | null {
+    const s = this.slots.get(key);
+    if (s === undefined) return null;
+    return encodeStored(s.eventTime, s.expiresAt, s.strings);
+  }
+
+  restore(key: string, bytes: Uint8Array): void {
+    const d = decodeStored(bytes);
+    this.slots.set(key, d.tombstone ? { eventTime: d.eventTime, expiresAt: 0, strings: null } : { eventTime: d.eventTime, expiresAt: d.expiresAt, strings: d.strings });
+  }
+
+  /** Drops expired records and tombstones older than `before` (call between checkpoints; marks them dirty). */
+  sweep(now: number, tombstonesBefore: number): number {
+    let n = 0;
+    for (const [k, s] of this.slots) {
+      if ((s.strings !== null && s.expiresAt !== 0 && s.expiresAt <= now) || (s.strings === null && s.eventTime < tombstonesBefore)) {
+        this.slots.delete(k);
+        this.dirty.add(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+}
+
+export function nullValues(spec: StoredGroupSpec): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = {};
+  for (const f of spec.fields) out[f.name] = null;
+  return out;
+}
