@@ -1,0 +1,248 @@
+/**
+ * The object-storage operations the Parquet offline store needs, over a local directory or an S3
+ * bucket prefix. Keys are `/`-separated and relative to the store's root.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, open } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+
+export interface BlobStore {
+  /** Human-readable root (`/abs/dir` or `s3://bucket/prefix`). */
+  readonly root: string;
+  /** Writes an object atomically (readers never see a partial object). */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array>;
+  exists(key: string): Promise<boolean>;
+  /** Keys under `prefix` (recursive), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Moves `from` to `to` (overwriting). Throws `BlobNotFound` when `from` does not exist. */
+  move(from: string, to: string): Promise<void>;
+  /** Deletes; a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** A URL/path other tools (DuckDB, Spark) can read the key at. */
+  url(key: string): string;
+  close(): Promise<void>;
+}
+
+export class BlobNotFound extends Error {
+  constructor(readonly key: string) {
+    super(`object not found: ${key}`);
+    this.name = 'BlobNotFound';
+  }
+}
+
+export class LocalBlobStore implements BlobStore {
+  constructor(readonly root: string) {}
+
+  private abs(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const path = this.abs(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.write(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      return await readFile(this.abs(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(key);
+      throw e;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.abs(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.abs(prefix);
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw e;
+      }
+      for (const ent of entries) {
+        const p = join(dir, ent.name);
+        if (ent.isDirectory()) await walk(p);
+        else out.push(relative(this.root, p).split(sep).join('/'));
+      }
+    };
+    await walk(base);
+    return out.sort();
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const dst = this.abs(to);
+    await mkdir(dirname(dst), { recursive: true });
+    try {
+      await rename(this.abs(from), dst);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(from);
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.abs(key), { force: true });
+  }
+
+  url(key: string): string {
+    return this.abs(key);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface S3Options {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly forcePathStyle?: boolean;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+}
+
+/** Splits `s3://bucket/some/prefix/` into bucket and prefix (without trailing slash). */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) throw new Error(`not an s3:// URL: ${url}`);
+  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+}
+
+export function makeS3Client(o: S3Options): S3Client {
+  return new S3Client({
+    region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    forcePathStyle: o.forcePathStyle ?? true,
+    // S3-compatible servers (s3rver, MinIO) do not all speak the newer default checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(o.accessKeyId && o.secretAccessKey
+      ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }
+      : {}),
+  });
+}
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
+}
+
+/** URL-encodes a copy source, leaving `/` and `=` (Hive partition names) as they are: S3 accepts them, s3rver needs them. */
+function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map((p) => encodeURIComponent(p).replace(/%3D/g, '=')).join('/')}`;
+}
+
+export class S3BlobStore implements BlobStore {
+  readonly root: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(url: string, private readonly client: S3Client) {
+    const { bucket, prefix } = parseS3Url(url);
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.root = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+  }
+
+  private key(k: string): string {
+    return this.prefix ? `${this.prefix}/${k}` : k;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    // A PUT is atomic in S3: the object appears whole or not at all.
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: bytes }));
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return await r.Body!.transformToByteArray();
+    } catch (e) {
+      if (isNotFound(e)) throw new BlobNotFound(key);
+      throw e;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const full = this.key(prefix);
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token }),
+      );
+      for (const o of r.Contents ?? []) {
+        if (o.Key) out.push(this.prefix ? o.Key.slice(this.prefix.length + 1) : o.Key);
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  /** S3 has no rename: copy, then delete the source. Re-running after a crash between the two is safe. */
+  async move(from: string, to: string): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(to),
+          CopySource: copySource(this.bucket, this.key(from)),
+        }),
+      );
+    } catch (e) {
+      if (isNotFound(e)) throw new BlobNotFound(from);
+      throw e;
+    }
+    await this.delete(from);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+  }
+
+  url(key: string): string {
+    return `s3://${this.bucket}/${this.key(key)}`;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Columnar Parquet reading with `hyparquet`: whole columns as arrays, timestamps as epoch
+ * milliseconds (numbers, no `Date` per row), strings decoded once per dictionary entry.
+ */
+import { parquetMetadata, parquetRead } from 'hyparquet';
+import type { AsyncBuffer, FileMetaData, ParquetParsers, SchemaElement } from 'hyparquet';
+import { readFile } from 'node:fs/promises';
+import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
+
+const decoder = new TextDecoder();
+
+/** Parsers that keep timestamps as epoch-millisecond numbers. */
+export const EPOCH_MS_PARSERS: ParquetParsers = {
+  timestampFromMilliseconds: (v: bigint) => Number(v),
+  timestampFromMicroseconds: (v: bigint) => Math.floor(Number(v) / 1000),
+  timestampFromNanoseconds: (v: bigint) => Math.floor(Number(v / 1000n) / 1000),
+  dateFromDays: (d: number) => d * 86_400_000,
+  stringFromBytes: (b: Uint8Array) => b && decoder.decode(b),
+  geometryFromBytes: (b: Uint8Array) => b,
+  geographyFromBytes: (b: Uint8Array) => b,
+};
+
+/** An in-memory Parquet file. */
+export interface ParquetBytes {
+  readonly buffer: AsyncBuffer;
+  readonly metadata: FileMetaData;
+}
+
+export function bufferOf(bytes: Uint8Array): AsyncBuffer {
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return { byteLength: ab.byteLength, slice: (start: number, end?: number) => ab.slice(start, end) };
+}
+
+export function openParquetBytes(bytes: Uint8Array): ParquetBytes {
+  const buffer = bufferOf(bytes);
+  const ab = buffer.slice(0, bytes.byteLength) as ArrayBuffer;
+  return { buffer, metadata: parquetMetadata(ab) };
+}
+
+export async function openParquetFile(path: string): Promise<ParquetBytes> {
+  return openParquetBytes(await readFile(path));
+}
+
+/** The file's top-level columns as Fenestra column types (unknown physical types map to `string`). */
+export function parquetColumns(metadata: FileMetaData): OfflineColumn[] {
+  const out: OfflineColumn[] = [];
+  const schema = metadata.schema;
+  for (let i = 1; i < schema.length; i++) {
+    const el = schema[i]!;
+    out.push({ name: el.name, type: columnType(el) });
+    if (el.num_children) i += el.num_children; // nested: skip children (not used by Fenestra tables)
+  }
+  return out;
+}
+
+function columnType(el: SchemaElement): OfflineColumn['type'] {
+  const lt = el.logical_type?.type;
+  if (el.converted_type === 'TIMESTAMP_MILLIS' || el.converted_type === 'TIMESTAMP_MICROS' || lt === 'TIMESTAMP') return 'timestamp';
+  if (el.converted_type === 'DATE') return 'timestamp';
+  switch (el.type) {
+    case 'DOUBLE':
+    case 'FLOAT':
+      return 'double';
+    case 'INT64':
+      return 'long';
+    case 'INT32':
+      return 'int';
+    case 'BOOLEAN':
+      return 'boolean';
+    default:
+      return 'string';
+  }
+}
+
+export interface RowGroupColumns {
+  readonly rowStart: number;
+  readonly rows: number;
+  /** Column values by requested name, `rows` long. */
+  readonly columns: ReadonlyMap<string, ArrayLike<unknown>>;
+}
+
+/** Reads row groups in order, calling `onRowGroup` with each one's columns. */
+export async function readRowGroups(
+  file: ParquetBytes,
+  columns: readonly string[],
+  onRowGroup: (rg: RowGroupColumns) => void,
+): Promise<void> {
+  let rowStart = 0;
+  for (const rg of file.metadata.row_groups) {
+    const rows = Number(rg.num_rows);
+    const got = new Map<string, ArrayLike<unknown>>();
+    await parquetRead({
+      file: file.buffer,
+      metadata: file.metadata,
+      columns: [...columns],
+      rowStart,
+      rowEnd: rowStart + rows,
+      parsers: EPOCH_MS_PARSERS,
+      onChunk: (chunk) => {
+        const off = rowStart - chunk.rowStart;
+        const data = chunk.columnData as ArrayLike<unknown> & { subarray?: unknown; slice(a: number, b: number): ArrayLike<unknown> };
+        got.set(chunk.columnName, off === 0 && data.length === rows ? data : data.slice(off, off + rows));
+      },
+    });
+    for (const c of columns) if (!got.has(c)) throw new Error(`parquet column "${c}" not found`);
+    onRowGroup({ rowStart, rows, columns: got });
+    rowStart += rows;
+  }
+}
