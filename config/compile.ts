@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import type { EngineSpec, PluginRefSpec } from '../core/model.js';
+import type { IssueSink } from './issues.js';
+import { compileGroups } from './compile-groups.js';
+import { compileServices } from './compile-services.js';
+import { compileEntities, compileSources } from './compile-sources.js';
+import { bytesAt, isObject, positiveDurationAt } from './values.js';
+
+/** Defaults applied when a key is absent (documented in docs/CONFIG.md). */
+export const CONFIG_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  bodyLimit: 1_048_576,
+  stateDir: './.fenestra/state',
+  checkpointInterval: 1_000,
+  flushInterval: 100,
+  online: { type: 'embedded' },
+  offline: { type: 'parquet', path: './.fenestra/offline' },
+  deadLettersFile: 'dead-letters.ndjson',
+} as const;
+
+function pluginRef(raw: unknown, fallback: { readonly type: string; readonly [k: string]: unknown }): PluginRefSpec {
+  const block = isObject(raw) && typeof raw.type === 'string' ? raw : fallback;
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(block)) if (k !== 'type') options[k] = v;
+  return { type: block.type as string, options };
+}
+
+/**
+ * Runs the semantic checks on a schema-checked config and builds the `EngineSpec`: durations in ms,
+ * defaults filled in, paths resolved against `baseDir`, `group:*` expanded. Every problem goes to
+ * `sink`; the returned spec is meaningful only if the sink stays empty.
+ */
+export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): EngineSpec {
+  const raw = isObject(doc) ? doc : {};
+  const server = isObject(raw.server) ? raw.server : {};
+  const state = isObject(raw.state) ? raw.state : {};
+  const dead = isObject(raw.deadLetters) ? raw.deadLetters : {};
+
+  const entities = compileEntities(raw.entities);
+  const sources = compileSources(raw.sources, entities, sink);
+  const groups = compileGroups(raw.featureGroups, sources, entities, sink);
+  const services = compileServices(raw.featureServices, groups, sink);
+
+  const stateDir = resolve(baseDir, typeof state.dir === 'string' ? state.dir : CONFIG_DEFAULTS.stateDir);
+  return {
+    baseDir,
+    server: {
+      host: typeof server.host === 'string' ? server.host : CONFIG_DEFAULTS.host,
+      port: typeof server.port === 'number' ? server.port : CONFIG_DEFAULTS.port,
+      bodyLimit: bytesAt(server.bodyLimit, 'server.bodyLimit', sink, CONFIG_DEFAULTS.bodyLimit),
+    },
+    state: {
+      dir: stateDir,
+      checkpointInterval: positiveDurationAt(state.checkpointInterval, 'state.checkpointInterval', sink, CONFIG_DEFAULTS.checkpointInterval),
+      flushInterval: positiveDurationAt(state.flushInterval, 'state.flushInterval', sink, CONFIG_DEFAULTS.flushInterval),
+    },
+    entities,
+    sources,
+    groups,
+    services,
+    online: pluginRef(raw.online, CONFIG_DEFAULTS.online),
+    offline: pluginRef(raw.offline, CONFIG_DEFAULTS.offline),
+    deadLetters: {
+      path: typeof dead.path === 'string' ? resolve(baseDir, dead.path) : resolve(stateDir, CONFIG_DEFAULTS.deadLettersFile),
+    },
+  };
+}
