@@ -57,11 +57,19 @@ export type PluginDefinition<Config = any> =
   | OnlineStorePluginDefinition<Config>
   | OfflineStorePluginDefinition<Config>;
 
-export type Plugin<Config = any> = PluginDefinition<Config> & { readonly [PLUGIN_BRAND]: true };
+/**
+ * The brand `definePlugin` puts on a definition. A named interface, so a plugin module's emitted
+ * declarations can refer to it (`import("fenestra/plugin").PluginBrand`) without importing the symbol.
+ */
+export interface PluginBrand {
+  readonly [PLUGIN_BRAND]: true;
+}
+
+export type Plugin<Config = any> = PluginDefinition<Config> & PluginBrand;
 
 /** Marks a plugin definition as one; the default export of every plugin module. */
-export function definePlugin<D extends PluginDefinition>(def: D): D & { readonly [PLUGIN_BRAND]: true } {
-  return Object.freeze({ ...def, [PLUGIN_BRAND]: true as const }) as unknown as D & { readonly [PLUGIN_BRAND]: true };
+export function definePlugin<D extends PluginDefinition>(def: D): D & PluginBrand {
+  return Object.freeze({ ...def, [PLUGIN_BRAND]: true as const }) as unknown as D & PluginBrand;
 }
 
 export function isPlugin(x: unknown): x is Plugin {

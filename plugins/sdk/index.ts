@@ -45,6 +45,7 @@
 export { definePlugin, isPlugin, PLUGIN_BRAND } from '../../core/contracts/plugin.js';
 export type {
   Plugin,
+  PluginBrand,
   PluginKind,
   PluginContext,
   PluginDefinition,
