@@ -15,6 +15,7 @@ export const BUILTIN_ADAPTERS: Readonly<Record<string, () => Promise<unknown>>> 
   // --- online stores ---
   redis: () => import('./online/redis/index.js'),
   dynamodb: () => import('./online/dynamodb/index.js'),
+  memory: () => import('./online/memory/index.js'),
   // embedded: () => import('./online/embedded/index.js'),
   // --- offline stores ---
   // parquet: () => import('./offline/parquet/index.js'),
