@@ -1,0 +1,120 @@
+import type { OnlineStore } from '../contracts/online-store.js';
+import { FenestraError } from '../errors.js';
+import type { EngineSpec, GroupSpec } from '../model.js';
+import { StoredGroupState } from '../stored/index.js';
+import { AggregatedGroupState } from '../window/index.js';
+import type { EngineApi, FeatureRead, ReadOptions } from './api.js';
+import { FeatureReader, type DerivedFactory } from './reader.js';
+import type { GroupRead, StateGroup } from './state-group.js';
+
+/**
+ * A StateGroup whose entities are the records one request fetched from the online store: `load`
+ * puts a fresh group state (core/window or core/stored, the same code the engine reads its memory
+ * with) behind it and restores the fetched bytes into it; reads then finalize windows exactly as
+ * the engine would. Only `read`/`has`/`size`/`keys` are meaningful; it is never checkpointed.
+ */
+class FetchedGroup implements StateGroup {
+  readonly name: string;
+  readonly layoutHash: string;
+  private current: StateGroup;
+
+  constructor(private readonly fresh: () => StateGroup) {
+    this.current = fresh();
+    this.name = this.current.name;
+    this.layoutHash = this.current.layoutHash;
+  }
+
+  load(keys: readonly string[], values: ReadonlyArray<Uint8Array | null>): void {
+    const g = this.fresh();
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v !== null && v !== undefined) g.restore(keys[i]!, v);
+    }
+    this.current = g;
+  }
+
+  read(key: string, asOf: number): GroupRead {
+    return this.current.read(key, asOf);
+  }
+  has(key: string): boolean {
+    return this.current.has(key);
+  }
+  get size(): number {
+    return this.current.size;
+  }
+  keys(): IterableIterator<string> {
+    return this.current.keys();
+  }
+  drainDirty(): string[] {
+    return [];
+  }
+  encode(key: string): Uint8Array | null {
+    return this.current.encode(key);
+  }
+  restore(key: string, bytes: Uint8Array): void {
+    this.current.restore(key, bytes);
+  }
+}
+
+function freshState(spec: EngineSpec, g: GroupSpec): () => StateGroup {
+  if (g.kind === 'stored') return () => new StoredGroupState(g);
+  const source = spec.sources.get(g.source);
+  if (source === undefined) {
+    throw new FenestraError('CONFIG_INVALID', `feature group "${g.name}" names unknown source "${g.source}"`, { path: `featureGroups.${g.name}.source` });
+  }
+  return () => new AggregatedGroupState(g, source);
+}
+
+/**
+ * Serves feature reads from an external online store (Redis, DynamoDB, a plugin) instead of the
+ * engine's memory, so any number of stateless instances answer alike: fetch the entities' encoded
+ * state (one batched `store.read`), decode and finalize the windows as of `asOf` with core/window
+ * (stored groups with core/stored), evaluate derived features, keep the requested subset. Two
+ * instances reading one store return identical features for the same key and `asOf`.
+ *
+ * Errors: UNKNOWN_GROUP / UNKNOWN_FEATURE as the in-memory reader; STORE_UNAVAILABLE (from the
+ * adapter) when the store cannot be read. Threading: reads may run concurrently; each one's decode
+ * and finalization run synchronously after its fetch, so they never interleave.
+ */
+export class OnlineFeatureReader {
+  private readonly groups = new Map<string, FetchedGroup>();
+  private readonly reader: FeatureReader;
+  private readonly clock: () => number;
+
+  constructor(spec: EngineSpec, private readonly store: OnlineStore, opts: { derived?: DerivedFactory; clock?: () => number } = {}) {
+    for (const g of spec.groups.values()) this.groups.set(g.name, new FetchedGroup(freshState(spec, g)));
+    this.reader = new FeatureReader(spec, this.groups, opts.derived);
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  async read(group: string, key: string, opts: ReadOptions = {}): Promise<FeatureRead> {
+    return (await this.readMany(group, [key], opts))[0]!;
+  }
+
+  async readMany(group: string, keys: readonly string[], opts: ReadOptions = {}): Promise<readonly FeatureRead[]> {
+    const g = this.groups.get(group);
+    if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
+    const now = this.clock();
+    const asOf = opts.asOf ?? now;
+    const records = await this.store.read(group, keys, now);
+    // From here on synchronous: no other read can swap the group's fetched state under us.
+    g.load(keys, records.map((r) => (r === null ? null : r.value)));
+    return keys.map((k) => this.reader.read(group, k, asOf, opts));
+  }
+}
+
+/**
+ * The engine as the daemon uses it, with feature reads served from the online store (see
+ * OnlineFeatureReader) and everything else (ingest, readiness, checkpoints, subscriptions) from
+ * `engine`. For configs whose `online.type` is not `embedded`.
+ */
+export function withOnlineReads(engine: EngineApi, reader: OnlineFeatureReader): EngineApi {
+  return new Proxy(engine, {
+    get(target, prop, receiver) {
+      if (prop === 'read') return reader.read.bind(reader);
+      if (prop === 'readMany') return reader.readMany.bind(reader);
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
