@@ -9,7 +9,7 @@ import { derivedInputsOf } from '../core/derived/inputs.js';
 import type { CompiledDerived } from '../core/derived/types.js';
 import type { IssueSink } from './issues.js';
 import { joinPath } from './issues.js';
-import { durationAt, entriesOf, fieldsOf, isObject, listNames, NUMERIC_FIELD_TYPES } from './values.js';
+import { durationAt, entriesOf, FIELD_TYPES, fieldsOf, isObject, listNames, NUMERIC_FIELD_TYPES } from './values.js';
 import { precisionAt, windowAt } from './windows.js';
 
 const TIME_TYPES = new Set(['timestamp', 'long']);
@@ -28,7 +28,7 @@ function compileFeature(name: string, raw: unknown, path: string, source: Source
     const f = source.fields.find((x) => x.name === field);
     if (f === undefined) {
       sink.add(fieldPath, `unknown field "${field}" in source "${source.name}" (fields: ${listNames(source.fields.map((x) => x.name))})`);
-    } else if (NUMERIC_AGGS.has(agg) && !NUMERIC_FIELD_TYPES.has(f.type)) {
+    } else if (NUMERIC_AGGS.has(agg) && FIELD_TYPES.has(f.type) && !NUMERIC_FIELD_TYPES.has(f.type)) {
       const numeric = source.fields.filter((x) => NUMERIC_FIELD_TYPES.has(x.type)).map((x) => x.name);
       sink.add(fieldPath, `agg "${agg}" needs a numeric field, but "${field}" is ${f.type} (numeric fields: ${listNames(numeric)})`);
     }
@@ -51,7 +51,8 @@ function compileDerivedMap(
   const specs: DerivedFeatureSpec[] = [];
   const compiled: CompiledDerived[] = [];
   const entries = entriesOf(raw);
-  const inputs = derivedInputsOf(group, sourceFields);
+  const inputs = new Map(derivedInputsOf(group, sourceFields));
+  for (const name of taken) if (!inputs.has(name)) inputs.set(name, 'double'); // declared but invalid: already reported
   const derivedNames = new Set(entries.map(([n]) => n));
   for (const [name, d] of entries) {
     const path = joinPath(joinPath(groupPath, 'derived'), name);
@@ -119,13 +120,13 @@ function compileStored(name: string, g: Record<string, unknown>, entities: Reado
   if (entity !== '' && !entities.has(entity)) {
     sink.add(joinPath(path, 'entity'), `unknown entity "${entity}" (entities: ${listNames(entities.keys())})`);
   }
-  const fields = fieldsOf(stored.schema, joinPath(storedPath, 'schema'), sink);
+  const fields = fieldsOf(stored.schema);
   const eventTimeField = typeof stored.eventTime === 'string' ? stored.eventTime : '';
   if (eventTimeField !== '' && isObject(stored.schema)) {
     const f = fields.find((x) => x.name === eventTimeField);
     if (f === undefined) {
       sink.add(joinPath(storedPath, 'eventTime'), `event-time field "${eventTimeField}" is not in stored.schema (fields: ${listNames(fields.map((x) => x.name))}); add ${eventTimeField}: timestamp to the schema`);
-    } else if (!TIME_TYPES.has(f.type)) {
+    } else if (FIELD_TYPES.has(f.type) && !TIME_TYPES.has(f.type)) {
       sink.add(joinPath(storedPath, 'eventTime'), `event-time field "${eventTimeField}" must be of type timestamp or long (epoch ms), not ${f.type}`);
     }
   }
@@ -152,4 +153,18 @@ export function compileGroups(raw: unknown, sources: ReadonlyMap<string, SourceS
 export function featureNamesOf(group: GroupSpec): string[] {
   const base = group.kind === 'aggregated' ? group.features.map((f) => f.name) : group.fields.map((f) => f.name);
   return [...base, ...group.derived.map((d) => d.name)];
+}
+
+/**
+ * Every feature name a group declares in the YAML (valid or not), so that references to a feature
+ * whose own definition has an error are not reported a second time as unknown.
+ */
+export function declaredFeatureNames(raw: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [name, g] of entriesOf(raw)) {
+    if (!isObject(g)) continue;
+    const base = isObject(g.stored) ? Object.keys(isObject(g.stored.schema) ? g.stored.schema : {}) : Object.keys(isObject(g.features) ? g.features : {});
+    out.set(name, [...base, ...Object.keys(isObject(g.derived) ? g.derived : {})]);
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { entriesOf, isObject, listNames } from './values.js';
 import { featureNamesOf } from './compile-groups.js';
 
 /** Checks and compiles `featureServices:`, expanding `group:*` to every feature of the group. */
-export function compileServices(raw: unknown, groups: ReadonlyMap<string, GroupSpec>, sink: IssueSink): Map<string, FeatureServiceSpec> {
+export function compileServices(raw: unknown, groups: ReadonlyMap<string, GroupSpec>, declared: ReadonlyMap<string, readonly string[]>, sink: IssueSink): Map<string, FeatureServiceSpec> {
   const out = new Map<string, FeatureServiceSpec>();
   for (const [name, s] of entriesOf(raw)) {
     const path = joinPath('featureServices', name);
@@ -25,9 +25,10 @@ export function compileServices(raw: unknown, groups: ReadonlyMap<string, GroupS
         return;
       }
       const names = featureNamesOf(group);
+      const all = [...new Set(declared.get(groupName) ?? names)];
       const picked = feature === '*' ? names : names.includes(feature) ? [feature] : null;
       if (picked === null) {
-        sink.add(itemPath, `unknown feature "${feature}" in group "${groupName}" (features: ${listNames(names)})`);
+        if (!all.includes(feature)) sink.add(itemPath, `unknown feature "${feature}" in group "${groupName}" (features: ${listNames(all)})`);
         return;
       }
       for (const f of picked) {

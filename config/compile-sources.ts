@@ -1,7 +1,7 @@
 import type { EntitySpec, FieldSpec, SourceSpec } from '../core/model.js';
 import type { IssueSink } from './issues.js';
 import { joinPath } from './issues.js';
-import { durationAt, entriesOf, fieldsOf, isObject, listNames } from './values.js';
+import { durationAt, entriesOf, FIELD_TYPES, fieldsOf, isObject, listNames } from './values.js';
 
 /** Keys of a source block the engine owns; every other key is the adapter's own option. */
 export const ENGINE_SOURCE_KEYS: ReadonlySet<string> = new Set([
@@ -29,7 +29,7 @@ export function compileSources(raw: unknown, entities: ReadonlyMap<string, Entit
   for (const [name, s] of entriesOf(raw)) {
     if (!isObject(s)) continue;
     const path = joinPath('sources', name);
-    const fields = fieldsOf(s.schema, joinPath(path, 'schema'), sink);
+    const fields = fieldsOf(s.schema);
     const entityName = typeof s.entity === 'string' ? s.entity : '';
     const entity = entities.get(entityName);
     if (entity === undefined && entityName !== '') {
@@ -41,7 +41,7 @@ export function compileSources(raw: unknown, entities: ReadonlyMap<string, Entit
       const keyPath = typeof s.keyField === 'string' ? joinPath(path, 'keyField') : joinPath(path, 'schema');
       if (f === undefined) {
         sink.add(keyPath, `entity key field "${keyField}"${entity && typeof s.keyField !== 'string' ? ` of entity "${entity.name}"` : ''} is missing from the schema of source "${name}" (fields: ${fieldList(fields)}); add it to schema${typeof s.keyField === 'string' ? ' or fix keyField' : ', or set keyField'}`);
-      } else if (!KEY_TYPES.has(f.type)) {
+      } else if (FIELD_TYPES.has(f.type) && !KEY_TYPES.has(f.type)) {
         sink.add(joinPath(joinPath(path, 'schema'), keyField), `entity key field "${keyField}" must be string, int or long (it is ${f.type})`);
       } else if (f.optional) {
         sink.add(joinPath(joinPath(path, 'schema'), keyField), `entity key field "${keyField}" cannot be optional: every event needs a key`);
@@ -53,7 +53,7 @@ export function compileSources(raw: unknown, entities: ReadonlyMap<string, Entit
       const timePath = joinPath(joinPath(path, 'eventTime'), 'field');
       if (f === undefined) {
         sink.add(timePath, `unknown field "${timeField}" in source "${name}" (fields: ${fieldList(fields)}); the event-time field must be in schema`);
-      } else if (!TIME_TYPES.has(f.type)) {
+      } else if (FIELD_TYPES.has(f.type) && !TIME_TYPES.has(f.type)) {
         sink.add(timePath, `event-time field "${timeField}" must be of type timestamp or long (epoch ms), not ${f.type}`);
       } else if (f.optional) {
         sink.add(timePath, `event-time field "${timeField}" cannot be optional: every event needs a time`);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { EngineSpec, PluginRefSpec } from '../core/model.js';
 import type { IssueSink } from './issues.js';
-import { compileGroups } from './compile-groups.js';
+import { compileGroups, declaredFeatureNames } from './compile-groups.js';
 import { compileServices } from './compile-services.js';
 import { compileEntities, compileSources } from './compile-sources.js';
 import { bytesAt, isObject, positiveDurationAt } from './values.js';
@@ -40,7 +40,7 @@ export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): E
   const entities = compileEntities(raw.entities);
   const sources = compileSources(raw.sources, entities, sink);
   const groups = compileGroups(raw.featureGroups, sources, entities, sink);
-  const services = compileServices(raw.featureServices, groups, sink);
+  const services = compileServices(raw.featureServices, groups, declaredFeatureNames(raw.featureGroups), sink);
 
   const stateDir = resolve(baseDir, typeof state.dir === 'string' ? state.dir : CONFIG_DEFAULTS.stateDir);
   return {

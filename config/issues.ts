@@ -40,8 +40,9 @@ export class IssueSink {
   readonly issues: ConfigIssue[] = [];
   private readonly schemaPaths = new Set<string>();
 
-  /** Records a schema (structural) issue. */
+  /** Records a schema (structural) issue, unless an earlier issue (a missing env var) is at this path. */
   schema(path: string, message: string): void {
+    if (this.schemaPaths.has(path)) return;
     this.schemaPaths.add(path);
     this.issues.push({ path, message, code: 'CONFIG_INVALID' });
   }
@@ -50,6 +51,12 @@ export class IssueSink {
   add(path: string, message: string, code: ErrorCode = 'CONFIG_INVALID'): void {
     if (this.coveredBySchema(path)) return;
     this.issues.push({ path, message, code });
+  }
+
+  /** Records an issue found before the schema ran (env substitution) and silences later ones at its path. */
+  early(issue: ConfigIssue): void {
+    this.schemaPaths.add(issue.path);
+    this.issues.push(issue);
   }
 
   coveredBySchema(path: string): boolean {

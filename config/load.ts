@@ -34,7 +34,7 @@ export async function checkConfigText(text: string, file: string, env: Env = pro
   if (parsed === null) return { issues };
   const doc = substituteEnv(parsed.value, env, issues);
   const sink = new IssueSink();
-  for (const i of issues) sink.issues.push(i);
+  for (const i of issues) sink.early(i);
   validateAgainstSchema(doc, sink);
   const spec = compileConfig(doc, dirname(resolve(file)), sink);
   if (options.plugins === true) {

@@ -112,50 +112,60 @@ function under(path: string, parent: string): boolean {
  * matched) are kept. If nothing is left, one message describing the accepted forms is kept.
  */
 function collapseAnyOf(errors: ErrorObject[]): ErrorObject[] {
-  const anyOfs = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
-  anyOfs.sort((a, b) => a.instancePath.length - b.instancePath.length);
+  // Group anyOf/oneOf errors by location: a $ref'd anyOf nested in another (window → duration) fails
+  // at the same location; Ajv reports the inner one first, so the last one is the outermost.
+  const groups = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
+    const list = groups.get(e.instancePath) ?? [];
+    list.push(e);
+    groups.set(e.instancePath, list);
+  }
+  const locations = [...groups.keys()].sort((a, b) => a.length - b.length);
   let rest = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
   const out: ErrorObject[] = [];
-  for (const a of anyOfs) {
-    const at = a.instancePath;
-    if (!rest.some((e) => under(e.instancePath, at)) && out.some((o) => under(at, o.instancePath))) continue;
+  for (const at of locations) {
+    if (!rest.some((e) => under(e.instancePath, at))) continue; // handled by an enclosing anyOf
+    const group = groups.get(at)!;
+    const outer = group[group.length - 1]!;
     const here = rest.filter((e) => e.instancePath === at);
     const deeper = rest.filter((e) => e.instancePath !== at && under(e.instancePath, at));
-    const branches = (a.schema as Record<string, unknown>[]) ?? [];
     const allowedKeys = new Set<string>();
-    for (const b of branches) for (const k of Object.keys((b.properties as Record<string, unknown>) ?? {})) allowedKeys.add(k);
+    let objectBranches = 0;
+    for (const a of group) {
+      for (const b of (a.schema as Record<string, unknown>[]) ?? []) {
+        const props = b.properties as Record<string, unknown> | undefined;
+        if (props === undefined) continue;
+        objectBranches++;
+        for (const k of Object.keys(props)) allowedKeys.add(k);
+      }
+    }
     const keep: ErrorObject[] = [];
     const unknown = new Set<string>();
     for (const e of here) {
-      if (e.keyword === 'additionalProperties') {
-        const key = String((e.params as Record<string, unknown>).additionalProperty);
-        if (!allowedKeys.has(key) && !unknown.has(key)) {
-          unknown.add(key);
-          keep.push(e);
-        }
-      }
+      if (e.keyword !== 'additionalProperties') continue;
+      const key = String((e.params as Record<string, unknown>).additionalProperty);
+      if (allowedKeys.has(key) || unknown.has(key)) continue;
+      unknown.add(key);
+      keep.push({ ...e, parentSchema: { properties: Object.fromEntries([...allowedKeys].map((k) => [k, true])) } });
     }
     const required = here.filter((e) => e.keyword === 'required');
-    const missing = new Set(required.map((e) => String((e.params as Record<string, unknown>).missingProperty)));
-    if (missing.size === 1 && typeof a.data === 'object' && a.data !== null && !Array.isArray(a.data)) keep.push(required[0]!);
+    if (objectBranches === 1 && required.length > 0 && typeof outer.data === 'object' && outer.data !== null && !Array.isArray(outer.data)) keep.push(required[0]!);
     rest = rest.filter((e) => !under(e.instancePath, at));
-    const kept = [...keep, ...deeper];
-    if (kept.length > 0) {
+    if (keep.length + deeper.length > 0) {
       rest.push(...deeper);
       out.push(...keep);
     } else {
-      out.push(a);
+      out.push(outer);
     }
   }
-  // Deeper errors re-added above may contain nested anyOf groups already handled; de-duplicate.
-  const seen = new Set<ErrorObject>();
-  return [...rest, ...out].filter((e) => (seen.has(e) ? false : (seen.add(e), true)));
+  return [...rest, ...out];
 }
 
 function anyOfMessage(e: ErrorObject): string {
   const parent = e.parentSchema as Record<string, unknown> | undefined;
   const desc = typeof parent?.description === 'string' ? parent.description : 'one of the accepted forms';
-  return `invalid value ${show(e.data)}: expected ${desc.replace(/^A /, 'a ').replace(/^An /, 'an ')}`;
+  return `invalid value ${show(e.data)}: expected ${desc.charAt(0).toLowerCase()}${desc.slice(1)}`;
 }
 
 /**

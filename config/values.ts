@@ -1,7 +1,6 @@
 import { formatDuration, parseDuration } from '../core/time/duration.js';
 import type { FieldSpec, FieldType } from '../core/model.js';
 import type { IssueSink } from './issues.js';
-import { joinPath } from './issues.js';
 
 /** A plain YAML mapping. */
 export type RawObject = Record<string, unknown>;
@@ -56,16 +55,18 @@ export function showDuration(ms: number): string {
   return formatDuration(ms);
 }
 
-const FIELD_TYPES: ReadonlySet<string> = new Set(['string', 'int', 'long', 'double', 'boolean', 'timestamp']);
+export const FIELD_TYPES: ReadonlySet<string> = new Set(['string', 'int', 'long', 'double', 'boolean', 'timestamp']);
 
 /** Turns a `schema:` mapping into field specs (`amount: double`, `merchant: { type: string, optional: true }`). */
-export function fieldsOf(schema: unknown, path: string, sink: IssueSink): FieldSpec[] {
+export function fieldsOf(schema: unknown): FieldSpec[] {
   const out: FieldSpec[] = [];
   for (const [name, decl] of entriesOf(schema)) {
     const type = typeof decl === 'string' ? decl : isObject(decl) ? decl.type : undefined;
     const optional = isObject(decl) && decl.optional === true;
     if (typeof type !== 'string' || !FIELD_TYPES.has(type)) {
-      sink.add(joinPath(path, name), `invalid type ${JSON.stringify(type)}: use string, int, long, double, boolean or timestamp`);
+      // The JSON Schema reports the bad type; keep the field (typed 'invalid') so that references to
+      // it do not also read as "unknown field".
+      out.push({ name, type: 'invalid' as FieldType, optional });
       continue;
     }
     out.push({ name, type: type as FieldType, optional });
