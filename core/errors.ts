@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, message: 'No such route.' },
   NOT_READY: { status: 503, message: 'The engine is still recovering or a dependency is down.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The online store cannot be reached; the engine keeps its state and retries.' },
+  SOURCE_UNAVAILABLE: { status: 503, message: 'A source cannot reach its broker or stream, or the topic/stream it names does not exist.' },
   INTERNAL: { status: 500, message: 'An unexpected internal error; it is logged with a request id.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
