@@ -19,8 +19,8 @@ import { exited, trackChild } from './child-registry.js';
 export interface RedisServerOptions {
   /** `none` (default): no RDB, no AOF. `aof`: append-only file, fsync on every write. */
   readonly persistence?: 'none' | 'aof';
-  /** Start in cluster mode (`cluster-enabled yes`); the caller forms the cluster. */
-  readonly clusterEnabled?: boolean;
+  /** Start in cluster mode (`cluster-enabled yes`) with this cluster-bus port; the caller forms the cluster. */
+  readonly clusterBusPort?: number;
   /** A fixed port (default: a free one). */
   readonly port?: number;
   /** Milliseconds to wait for the server to answer PING (default 20 s). */
@@ -106,7 +106,9 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
       '--appendonly', persistence === 'aof' ? 'yes' : 'no',
       '--appendfsync', 'always',
     ];
-    if (opts.clusterEnabled === true) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
+    if (opts.clusterBusPort !== undefined) {
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-port', String(opts.clusterBusPort));
+    }
     let out = '';
     const c = spawn(REDIS_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     trackChild(c);

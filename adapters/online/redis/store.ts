@@ -42,6 +42,9 @@ export function redisClusterOptions(cfg: RedisOnlineConfig): ClusterOptions {
   return {
     lazyConnect: true,
     enableAutoPipelining: true,
+    // ioredis groups auto-pipelined commands by the slot of their first argument, which for EVALSHA is
+    // the script's sha, not the key: send those one by one (they still go out without waiting).
+    autoPipeliningIgnoredCommands: ['evalsha', 'eval', 'script'],
     enableOfflineQueue: false,
     enableReadyCheck: true,
     slotsRefreshTimeout: cfg.connectTimeoutMs ?? 5000,
