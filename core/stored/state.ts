@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { StoredGroupSpec } from '../model.js';
 import type { FeatureValue } from '../runtime/api.js';
+import type { GroupRead, StateGroup } from '../runtime/state-group.js';
 import type { StoredRecord, StoredWrite } from './record.js';
 import { decodeStored, encodeStored } from './codec.js';
 import { typedValues } from './values.js';
@@ -30,11 +32,20 @@ export interface StoredRead {
  * converges to the same state. Expired records read as missing. Threading: engine loop only.
  * Checkpoints use the window state's shape: `drainDirty` / `encode` / `restore`.
  */
-export class StoredGroupState {
+export class StoredGroupState implements StateGroup {
   private readonly slots = new Map<string, Slot>();
   private dirty = new Set<string>();
+  readonly name: string;
+  readonly layoutHash: string;
 
-  constructor(readonly spec: StoredGroupSpec) {}
+  constructor(readonly spec: StoredGroupSpec) {
+    this.name = spec.name;
+    this.layoutHash = storedLayoutHash(spec);
+  }
+
+  has(key: string): boolean {
+    return this.get(key, Number.MAX_SAFE_INTEGER - 1) !== null || this.slots.has(key);
+  }
 
   /** Applies one write; returns true when the state changed. */
   apply(w: StoredWrite): boolean {
@@ -70,7 +81,14 @@ export class StoredGroupState {
     return { strings: s.strings, eventTime: s.eventTime, expiresAt: s.expiresAt };
   }
 
-  read(key: string, asOf: number): StoredRead {
+  /** The engine's read (typed values; booleans included although GroupRead names numbers and strings). */
+  read(key: string, asOf: number): GroupRead {
+    const r = this.readRecord(key, asOf);
+    return { found: r.found, version: r.version, values: r.values as GroupRead['values'] };
+  }
+
+  /** The record with its original texts (GetRecord) and expiry. */
+  readRecord(key: string, asOf: number): StoredRead {
     const r = this.get(key, asOf);
     if (r === null) return { found: false, version: 0, expiresAt: 0, strings: null, values: nullValues(this.spec) };
     return { found: true, version: r.eventTime, expiresAt: r.expiresAt, strings: r.strings, values: typedValues(this.spec, r.strings) };
@@ -126,4 +144,10 @@ export function nullValues(spec: StoredGroupSpec): Record<string, FeatureValue> 
   const out: Record<string, FeatureValue> = {};
   for (const f of spec.fields) out[f.name] = null;
   return out;
+}
+
+/** Hash of what the encoded records depend on: the group's fields, types and event-time field. */
+export function storedLayoutHash(spec: StoredGroupSpec): string {
+  const desc = JSON.stringify(['stored/1', spec.eventTimeField, spec.fields.map((f) => [f.name, f.type])]);
+  return createHash('sha256').update(desc).digest('hex').slice(0, 16);
 }

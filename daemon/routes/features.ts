@@ -1,0 +1,172 @@
+import type { FastifyInstance } from 'fastify';
+import type { FeatureValue } from '../../core/runtime/api.js';
+import { parseInstant } from '../../core/time/duration.js';
+import { fail } from '../errors.js';
+import { groupFeatureNames, resolveRefs } from '../feature-refs.js';
+import type { DaemonContext } from '../context.js';
+import { errorSchema } from './schemas.js';
+
+interface OneQuery {
+  asOf?: string;
+  features?: string;
+  [k: string]: string | undefined;
+}
+
+/** `asOf` as epoch ms (number or digit text) or ISO-8601; INVALID_AS_OF otherwise. */
+export function asOfParam(v: unknown, field = 'asOf'): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const t = parseInstant(v);
+  if (t === null) fail('INVALID_AS_OF', `asOf ${JSON.stringify(v)} is neither epoch milliseconds nor ISO-8601`, field);
+  return t;
+}
+
+/** `request.<name>=value` query parameters as request fields (numbers when numeric). */
+function requestFromQuery(q: OneQuery): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(q)) {
+    if (!k.startsWith('request.') || v === undefined) continue;
+    out ??= {};
+    out[k.slice(8)] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return out;
+}
+
+const featureMap = { type: 'object', additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } } as const;
+
+/** `GET /v1/features/:group/:key` and `POST /v1/features`. */
+export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
+  const { engine, metrics } = ctx;
+  const spec = engine.spec;
+
+  app.get<{ Params: { group: string; key: string }; Querystring: OneQuery }>(
+    '/v1/features/:group/:key',
+    {
+      schema: {
+        summary: "One entity's features, windows finalized at the read's time",
+        tags: ['features'],
+        params: { type: 'object', properties: { group: { type: 'string' }, key: { type: 'string' } }, required: ['group', 'key'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            asOf: { type: 'string', description: 'Epoch ms or ISO-8601 (default: now)' },
+            features: { type: 'string', description: 'Comma-separated subset of the group\'s features' },
+          },
+          additionalProperties: { type: 'string', description: '`request.<field>` values for derived features' },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              group: { type: 'string' },
+              key: { type: 'string' },
+              found: { type: 'boolean' },
+              asOf: { type: 'number' },
+              version: { type: 'number' },
+              features: featureMap,
+            },
+          },
+          400: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const t0 = process.hrtime.bigint();
+      const { group, key } = req.params;
+      const g = spec.groups.get(group);
+      if (g === undefined) fail('UNKNOWN_GROUP', `no feature group "${group}"`, 'group');
+      const asOf = asOfParam(req.query.asOf);
+      let features: string[] | undefined;
+      if (req.query.features !== undefined && req.query.features !== '') {
+        features = req.query.features.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const names = groupFeatureNames(g);
+        for (const f of features) if (!names.includes(f)) fail('UNKNOWN_FEATURE', `feature group "${group}" has no feature "${f}"`, 'features');
+      }
+      const request = requestFromQuery(req.query);
+      const r = await engine.read(group, key, {
+        ...(asOf === undefined ? {} : { asOf }),
+        ...(features === undefined ? {} : { features }),
+        ...(request === undefined ? {} : { request }),
+      });
+      metrics.readLatency.observe({ route: 'get' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      return { group, key, found: r.found, asOf: r.asOf, version: r.version, features: r.values };
+    },
+  );
+
+  app.post<{ Body: { keys: string[]; features: string[]; request?: Record<string, unknown> | Record<string, unknown>[]; asOf?: number | string } }>(
+    '/v1/features',
+    {
+      schema: {
+        summary: 'Many entities × features (group:feature, group:*, or a feature service name)',
+        tags: ['features'],
+        body: {
+          type: 'object',
+          required: ['keys', 'features'],
+          additionalProperties: false,
+          properties: {
+            keys: { type: 'array', items: { type: 'string' }, maxItems: 10_000 },
+            features: { type: 'array', items: { type: 'string' }, minItems: 1 },
+            request: {
+              description: 'Request fields for derived features: one object for every key, or one per key',
+              oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }],
+            },
+            asOf: { type: ['number', 'string'], description: 'Epoch ms or ISO-8601 (default: now)' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              asOf: { type: 'number' },
+              features: { type: 'array', items: { type: 'string' } },
+              results: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    key: { type: 'string' },
+                    found: { type: 'object', additionalProperties: { type: 'boolean' } },
+                    features: featureMap,
+                  },
+                },
+              },
+            },
+          },
+          400: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (req) => {
+      const t0 = process.hrtime.bigint();
+      const body = req.body;
+      const refs = resolveRefs(spec, body.features);
+      const asOf = asOfParam(body.asOf) ?? Date.now();
+      const perKey = Array.isArray(body.request);
+      if (perKey && (body.request as unknown[]).length !== body.keys.length) {
+        fail('BAD_REQUEST', `request has ${(body.request as unknown[]).length} entries for ${body.keys.length} keys`, 'request');
+      }
+      const names: string[] = [];
+      for (const [g, fs] of refs) for (const f of fs) names.push(`${g}:${f}`);
+      const results = body.keys.map((key) => ({ key, found: {} as Record<string, boolean>, features: {} as Record<string, FeatureValue> }));
+      for (const [group, features] of refs) {
+        if (perKey) {
+          const reqs = body.request as Record<string, unknown>[];
+          for (let i = 0; i < body.keys.length; i++) {
+            const r = await engine.read(group, body.keys[i]!, { asOf, features, request: reqs[i]! });
+            results[i]!.found[group] = r.found;
+            for (const f of features) results[i]!.features[`${group}:${f}`] = r.values[f] ?? null;
+          }
+        } else {
+          const rs = await engine.readMany(group, body.keys, { asOf, features, ...(body.request === undefined ? {} : { request: body.request as Record<string, unknown> }) });
+          rs.forEach((r, i) => {
+            results[i]!.found[group] = r.found;
+            for (const f of features) results[i]!.features[`${group}:${f}`] = r.values[f] ?? null;
+          });
+        }
+      }
+      metrics.readLatency.observe({ route: 'batch' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      return { asOf, features: names, results };
+    },
+  );
+}
