@@ -28,6 +28,10 @@ export interface ResolveOptions {
   readonly skipSources?: ReadonlySet<string>;
   /** Engine version to check `engine` ranges against (default: this package's version). */
   readonly engineVersion?: string;
+  /** Built-in aliases (default: adapters/registry.ts); for tests and embedders. */
+  readonly builtins?: Readonly<Record<string, () => Promise<unknown>>>;
+  /** Aliases reserved for built-ins (default: KNOWN_ALIASES). */
+  readonly knownAliases?: readonly string[];
 }
 
 interface Place {
@@ -45,19 +49,25 @@ function issue(path: string, code: ErrorCode, message: string): ConfigIssue {
 
 type Loaded = { ok: true; plugin: Plugin; from: string } | { ok: false; code: ErrorCode; message: string };
 
-async function importPlugin(type: string, baseDir: string): Promise<Loaded> {
-  const builtin = BUILTIN_ADAPTERS[type];
+interface Registry {
+  readonly builtins: Readonly<Record<string, () => Promise<unknown>>>;
+  readonly knownAliases: readonly string[];
+}
+
+async function importPlugin(type: string, baseDir: string, registry: Registry): Promise<Loaded> {
+  const { builtins } = registry;
+  const builtin = Object.hasOwn(builtins, type) ? builtins[type] : undefined;
   let load: () => Promise<unknown>;
   let from: string;
   if (builtin !== undefined) {
     load = builtin;
     from = `built-in adapter "${type}"`;
-  } else if (KNOWN_ALIASES.includes(type)) {
-    return { ok: false, code: 'PLUGIN_NOT_FOUND', message: `built-in adapter "${type}" is not available in this build (built-ins here: ${Object.keys(BUILTIN_ADAPTERS).join(', ') || 'none'})` };
+  } else if (registry.knownAliases.includes(type)) {
+    return { ok: false, code: 'PLUGIN_NOT_FOUND', message: `built-in adapter "${type}" is not available in this build (built-ins here: ${Object.keys(builtins).join(', ') || 'none'})` };
   } else {
     const where = locatePluginModule(type, baseDir);
     if (!where.found) {
-      const aliases = Object.keys(BUILTIN_ADAPTERS).join(', ');
+      const aliases = Object.keys(builtins).join(', ');
       return { ok: false, code: 'PLUGIN_NOT_FOUND', message: `cannot find plugin "${type}": ${where.reason}. Built-in aliases: ${aliases}` };
     }
     load = where.load;
@@ -151,6 +161,7 @@ function checkPlugin(plugin: Plugin, place: Place, engineVersion: string): Confi
  */
 export async function resolvePlugins(spec: PluginSpecInput, options: ResolveOptions = {}): Promise<{ plugins: ResolvedPlugins; issues: ConfigIssue[] }> {
   const engineVersion = options.engineVersion ?? ENGINE_VERSION;
+  const registry: Registry = { builtins: options.builtins ?? BUILTIN_ADAPTERS, knownAliases: options.knownAliases ?? KNOWN_ALIASES };
   const places: Place[] = [];
   for (const [name, s] of spec.sources) {
     if (options.skipSources?.has(name) || s.type === '') continue;
@@ -168,7 +179,7 @@ export async function resolvePlugins(spec: PluginSpecInput, options: ResolveOpti
     const type = place.ref.type;
     let pending = cache.get(type);
     if (pending === undefined) {
-      pending = importPlugin(type, spec.baseDir);
+      pending = importPlugin(type, spec.baseDir, registry);
       cache.set(type, pending);
     }
     const loaded = await pending;
