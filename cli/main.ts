@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ENGINE_VERSION } from '../core/version.js';
 import { isFenestraError } from '../core/errors.js';
 import { registerValidate } from './commands/validate.js';
+import { registerStart } from './commands/start.js';
 
 /**
  * Each subcommand lives in cli/commands/<name>.ts and exports `register<Name>(program)`.
@@ -11,6 +12,7 @@ import { registerValidate } from './commands/validate.js';
  */
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerValidate,
+  registerStart,
 ];
 
 /** Builds the `fenestra` command line program (exported for tests and embedding). */

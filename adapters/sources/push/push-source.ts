@@ -105,7 +105,7 @@ export class PushSource implements Source {
     this.handedOut = from;
     this.applied = from;
     this.opened = true;
-    ctx.logger.info({ source: this.spec.name, from, head: this.next, replay: this.ready.length, keys: dedupe.keyCount }, 'push source log opened');
+    ctx.logger.info({ from, head: this.next, replay: this.ready.length, keys: dedupe.keyCount }, 'push source log opened');
   }
 
   /**
