@@ -54,5 +54,10 @@ export function buildEnvironment(inputs: DerivedInputs, policy: DivZeroPolicy): 
   env.registerFunction(`${DIV_FUNCTION}(int, int): double`, (a: unknown, b: unknown) => div(num(a), num(b)));
   // CEL has no remainder on doubles; numbers here are doubles, so give `%` JavaScript's meaning.
   env.registerOperator('double % double', (a: number, b: number) => a % b);
+  // Integer literals are rewritten to doubles, but size() and int() still give ints: compare them
+  // numerically with doubles (relational operators already mix; equality does not in CEL). Registering
+  // `int == double` also gives `double == int` and both `!=`.
+  env.registerOperator('int == double', (a: bigint, b: number) => Number(a) === b);
+
   return env;
 }

@@ -92,6 +92,13 @@ function run(windows: readonly WindowDef[], lateness: number, includeCurrent: bo
     const newest = oracle.newest(key);
     if (newest === -Infinity) continue;
     for (const t of [newest, newest - lateness, newest + 1, newest + 100_000]) check(key, t);
+    // Just below the always-exact range and around tile boundaries: exact or AS_OF_OUT_OF_RANGE.
+    const t0 = newest - lateness;
+    for (const w of windows) {
+      if (w.precision === 0) continue;
+      const f = Math.floor(t0 / w.precision) * w.precision;
+      for (const t of [f - 1, f, f - Math.ceil(w.precision / 2), t0 - 1, t0 - w.precision]) check(key, t);
+    }
     // encode → restore → read equals the original
     const bytes = st.encode(key)!;
     const copy = new AggregatedGroupState(spec, src);
