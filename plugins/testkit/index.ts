@@ -22,6 +22,7 @@ export {
   onlineOneResultPerKey,
   onlineExpiryHonouredOnRead,
   onlineDeleteIsVersioned,
+  onlineConcurrentReadsMonotonic,
 } from './online-store.js';
 export {
   type SourceConformanceContext,

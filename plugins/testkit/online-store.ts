@@ -259,6 +259,54 @@ export const onlineDeleteIsVersioned: ConformanceCase<OnlineStoreConformanceCont
   },
 };
 
+/**
+ * **Reads concurrent with writes never go backwards.**
+ * Purpose: the server reads while the flusher writes; a reader must see each key either before or
+ * after a write, never an older version after a newer one.
+ * Steps: write 30 successive versions of keys m0..m4 (one batch per version) while, concurrently, a
+ * chain of reads of [m0..m4] runs; each read starts after the previous one finished.
+ * Pass: for every key, the versions the chain of reads returns never decrease, and the final read
+ * returns version 30 for every key.
+ */
+export const onlineConcurrentReadsMonotonic: ConformanceCase<OnlineStoreConformanceContext> = {
+  id: 'online-store/concurrent-reads-never-go-backwards',
+  title: 'reads concurrent with writes never see a version go backwards',
+  async run(ctx) {
+    const id = 'online-store/concurrent-reads-never-go-backwards';
+    const group = uniqueName('conc');
+    const keys = ['m0', 'm1', 'm2', 'm3', 'm4'];
+    const now = Date.now();
+    await withStore(id, ctx, [group], async (store) => {
+      let writing = true;
+      const writer = (async () => {
+        try {
+          for (let v = 1; v <= 30; v++) {
+            await call(id, `write(version ${v})`, () => store.write(keys.map((key) => ({ group, key, version: v, value: enc(`${key}@${v}`) }))));
+          }
+        } finally {
+          writing = false;
+        }
+      })();
+      const seen = new Map<string, number>();
+      const readOnce = async (): Promise<void> => {
+        const got = await call(id, 'read (concurrent)', () => store.read(group, keys, now));
+        keys.forEach((key, i) => {
+          const r = got[i] ?? null;
+          const before = seen.get(key) ?? 0;
+          const v = r === null ? 0 : r.version;
+          check(v >= before, id, () => `key ${key}: a read returned version ${v} after an earlier read had returned version ${before}`);
+          check(r === null || dec(r.value) === `${key}@${r.version}`, id, () => `key ${key}: version ${r!.version} came with the bytes of another version ("${dec(r!.value)}")`);
+          seen.set(key, v);
+        });
+      };
+      while (writing) await readOnce();
+      await writer;
+      await readOnce();
+      for (const key of keys) check(seen.get(key) === 30, id, () => `key ${key}: after all writes, read version ${seen.get(key)}, expected 30`);
+    });
+  },
+};
+
 /** Every online-store case, in the order `describeOnlineStoreConformance` registers them. */
 export const onlineStoreCases: readonly ConformanceCase<OnlineStoreConformanceContext>[] = [
   onlineReplayedBatchChangesNothing,
@@ -266,6 +314,7 @@ export const onlineStoreCases: readonly ConformanceCase<OnlineStoreConformanceCo
   onlineOneResultPerKey,
   onlineExpiryHonouredOnRead,
   onlineDeleteIsVersioned,
+  onlineConcurrentReadsMonotonic,
 ];
 
 /**

@@ -8,6 +8,7 @@ import {
   onlineOlderNeverOverwritesNewer,
   onlineExpiryHonouredOnRead,
   onlineOneResultPerKey,
+  onlineConcurrentReadsMonotonic,
   offlineStoreCases,
   offlineStagedInvisible,
   offlineCrashRecovers,
@@ -25,7 +26,7 @@ import {
 } from '../../plugins/testkit/index.js';
 import type { OnlineStore } from '../../plugins/sdk/index.js';
 import { MemoryOnlineStore } from '../../adapters/online/memory/index.js';
-import { CompactingReadStore, LastWriteWinsStore, NoExpiryStore } from './support/bad-online-stores.js';
+import { CompactingReadStore, LaggingReplicaStore, LastWriteWinsStore, NoExpiryStore } from './support/bad-online-stores.js';
 import { ArraySource, bySplit, type ArraySourceFault } from './support/array-source.js';
 import { DirOfflineStore, type DirOfflineFault } from './support/dir-offline-store.js';
 
@@ -91,6 +92,10 @@ describe('the kit catches broken online stores', () => {
   it('a store that drops misses from read results fails on the result count', async () => {
     const e = await failure(onlineOneResultPerKey.run(onlineCtx(() => new CompactingReadStore())));
     expect(e.message).toContain('read of 6 keys ["c","missing","a","c","b","other"] returned 4 results');
+  });
+  it('a store whose reads can go back to an older version fails naming both versions', async () => {
+    const e = await failure(onlineConcurrentReadsMonotonic.run(onlineCtx(() => new LaggingReplicaStore())));
+    expect(e.message).toMatch(/key m\d: a read returned version \d+ after an earlier read had returned version \d+/);
   });
 });
 

@@ -22,3 +22,23 @@ export class CompactingReadStore extends MemoryOnlineStore {
     return (await super.read(group, keys, now)).filter((r) => r !== null);
   }
 }
+
+/** Broken on purpose: every other read is served by a "replica" that lags three writes behind. */
+export class LaggingReplicaStore extends MemoryOnlineStore {
+  private readonly replica = new MemoryOnlineStore();
+  private readonly pending: Array<readonly OnlineRecord[]> = [];
+  private reads = 0;
+  override async open(): Promise<void> {
+    await super.open();
+    await this.replica.open();
+  }
+  override async write(records: readonly OnlineRecord[]): Promise<OnlineWriteResult> {
+    this.pending.push(records);
+    if (this.pending.length > 3) await this.replica.write(this.pending.shift()!);
+    return super.write(records);
+  }
+  override async read(group: string, keys: readonly string[], now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
+    this.reads += 1;
+    return this.reads % 2 === 0 ? this.replica.read(group, keys, now) : super.read(group, keys, now);
+  }
+}
