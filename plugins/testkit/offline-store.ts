@@ -142,24 +142,28 @@ export const offlineCrashRecovers: ConformanceCase<OfflineStoreConformanceContex
     const table = 'feature/kit_crash';
     const a = await call(id, 'createStore()', () => ctx.createStore(loc));
     await call(id, 'open()', () => a.open());
-    const f1 = await call(id, 'stage(f1)', () => a.stage(conformanceBatch(table, 5), 1, 0));
-    await call(id, 'commit([f1])', () => a.commit([f1]));
-    const f2 = await call(id, 'stage(f2)', () => a.stage(conformanceBatch(table, 5, 5), 2, 0));
-    const f3 = await call(id, 'stage(f3)', () => a.stage(conformanceBatch(table, 5, 10), 3, 0));
-    // The crash: store A is abandoned without commit or close.
-    await withStore(id, ctx, loc, async (b) => {
-      await call(id, 'commit([f2]) on recovery', () => b.commit([f2]));
-      await call(id, 'recover([f2])', () => b.recover([f2]));
-      const files = await call(id, 'list()', () => b.list(table));
-      check(listed(files, f1), id, () => `after recovery, file ${f1.final} committed before the crash is not listed: ${show(files)}`);
-      check(listed(files, f2), id, () => `after recovery, file ${f2.final} listed by the last checkpoint is not listed: ${show(files)}`);
-      check(!listed(files, f3), id, () => `after recovery, orphan ${f3.final} (staged for checkpoint 3, which never completed) is listed: ${show(files)}`);
-      check(!(await ctx.exists(loc, f3.staged)), id, () => `recover() left the orphan staged file ${f3.staged} in place`);
-      check(!(await ctx.exists(loc, f3.final)), id, () => `the orphan's final path ${f3.final} exists after recovery`);
-      const again = await call(id, 'stage(checkpoint 3 seq 0) again', () => b.stage(conformanceBatch(table, 5, 10), 3, 0));
-      check(again.final === f3.final, id, () => `re-staging checkpoint 3 seq 0 gave final name ${again.final}, before the crash it was ${f3.final}; final names must be deterministic`);
-    });
-    await a.close().catch(() => undefined);
+    try {
+      const f1 = await call(id, 'stage(f1)', () => a.stage(conformanceBatch(table, 5), 1, 0));
+      await call(id, 'commit([f1])', () => a.commit([f1]));
+      const f2 = await call(id, 'stage(f2)', () => a.stage(conformanceBatch(table, 5, 5), 2, 0));
+      const f3 = await call(id, 'stage(f3)', () => a.stage(conformanceBatch(table, 5, 10), 3, 0));
+      // The crash: store A is abandoned without commit or close; store B takes over its location.
+      await withStore(id, ctx, loc, async (b) => {
+        await call(id, 'commit([f2]) on recovery', () => b.commit([f2]));
+        await call(id, 'recover([f2])', () => b.recover([f2]));
+        const files = await call(id, 'list()', () => b.list(table));
+        check(listed(files, f1), id, () => `after recovery, file ${f1.final} committed before the crash is not listed: ${show(files)}`);
+        check(listed(files, f2), id, () => `after recovery, file ${f2.final} listed by the last checkpoint is not listed: ${show(files)}`);
+        check(!listed(files, f3), id, () => `after recovery, orphan ${f3.final} (staged for checkpoint 3, which never completed) is listed: ${show(files)}`);
+        check(!(await ctx.exists(loc, f3.staged)), id, () => `recover() left the orphan staged file ${f3.staged} in place`);
+        check(!(await ctx.exists(loc, f3.final)), id, () => `the orphan's final path ${f3.final} exists after recovery`);
+        const again = await call(id, 'stage(checkpoint 3 seq 0) again', () => b.stage(conformanceBatch(table, 5, 10), 3, 0));
+        check(again.final === f3.final, id, () => `re-staging checkpoint 3 seq 0 gave final name ${again.final}, before the crash it was ${f3.final}; final names must be deterministic`);
+      });
+    } finally {
+      // Release store A's resources only now (a crashed process would hold none).
+      await a.close().catch(() => undefined);
+    }
   },
 };
 

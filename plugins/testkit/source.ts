@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Position, SplitState } from '../../core/contracts/position.js';
@@ -120,21 +120,23 @@ interface Delivered {
 class Reader {
   readonly delivered: Delivered[] = [];
   readonly positions = new Map<string, Position>();
-  private constructor(private readonly caseId: string, readonly source: Source, private readonly decode: (v: unknown) => ConformanceEvent) {}
+  private constructor(private readonly caseId: string, readonly source: Source, private readonly decode: (v: unknown) => ConformanceEvent,
+    private readonly dataDir: string) {}
 
   static async open(caseId: string, ctx: SourceConformanceContext, dataset: unknown, assignment: SourceAssignment,
     restored: readonly SplitState[]): Promise<Reader> {
     const source = await call(caseId, 'createSource()', () => ctx.createSource(dataset, assignment));
+    const dataDir = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
     const sctx: SourceContext = {
       spec: conformanceSourceSpec(`kit_${assignment.instance}`, 'conformance'),
       restored,
       logger: testLogger({ caseId, instance: assignment.instance }),
-      dataDir: mkdtempSync(join(tmpdir(), 'fenestra-kit-')),
+      dataDir,
       onRevoked: async () => {},
       onAssigned: async (splits) => restored.filter((s) => splits.includes(s.id)),
     };
     await call(caseId, 'open()', () => source.open(sctx));
-    return new Reader(caseId, source, ctx.decode ?? defaultDecode);
+    return new Reader(caseId, source, ctx.decode ?? defaultDecode, dataDir);
   }
 
   /** One poll of up to `max` records; records are "applied" and their positions kept, as the runtime does. */
@@ -165,7 +167,11 @@ class Reader {
   }
 
   async close(): Promise<void> {
-    await call(this.caseId, 'close()', () => this.source.close());
+    try {
+      await call(this.caseId, 'close()', () => this.source.close());
+    } finally {
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
   }
 }
 
