@@ -7,11 +7,11 @@ import { isExpired } from '../shared/expiry.js';
 import { checkOverrideGroups, perGroup } from '../shared/group-names.js';
 import { parseClusterNode, type RedisOnlineConfig } from './config.js';
 import { DELETE_SCRIPT, WRITE_SCRIPT } from './scripts.js';
+import { packRecord, unpackRecord } from './record-format.js';
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 const WRITE_SHA = sha1(WRITE_SCRIPT);
 const DELETE_SHA = sha1(DELETE_SCRIPT);
-const EMPTY = Buffer.alloc(0);
 
 function isNoScript(e: unknown): boolean {
   return e instanceof Error && e.message.startsWith('NOSCRIPT');
@@ -62,11 +62,11 @@ export function createRedisClient(cfg: RedisOnlineConfig): Redis | Cluster {
 }
 
 /**
- * OnlineStore on Redis. Each record is a hash `<keyPrefix><groupPrefix><key>` holding `v` (version),
- * `d` (value bytes) and `e` (expiresAt); writes go through the compare-and-set script of scripts.ts by
+ * OnlineStore on Redis. Each record is one string at `<keyPrefix><groupPrefix><key>` packing version,
+ * expiresAt and the value bytes (record-format.ts); writes go through the compare-and-set script of scripts.ts by
  * EVALSHA (loaded once per server, reloaded on NOSCRIPT after a restart), many records per call on a
  * single server and one per call on a cluster; ioredis auto-pipelining sends all calls of one `write`
- * (and all HMGETs of one `read`) as pipelines. The key also gets a Redis TTL at expiresAt, and reads
+ * (and all GETs of one `read`) as pipelines. The key also gets a Redis TTL at expiresAt, and reads
  * check expiry themselves. While Redis is unreachable commands fail at once (no offline queue), so
  * `write` rejects and the engine retries; a rejected `write` may have been partly applied, which the
  * version guard makes harmless.
@@ -142,7 +142,7 @@ export class RedisOnlineStore implements OnlineStore {
         keys[j] = this.keyOf(r.group, r.key);
         args[3 * j] = String(r.version);
         args[3 * j + 1] = r.expiresAt === undefined ? '' : String(Math.floor(r.expiresAt));
-        args[3 * j + 2] = r.value.length === 0 ? EMPTY : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+        args[3 * j + 2] = packRecord(r);
       }
       calls.push(this.evalsha(WRITE_SHA, keys, args));
     }
@@ -159,26 +159,17 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async read(group: string, keys: readonly string[], now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
-    let rows: Array<Array<Buffer | null>>;
+    let rows: Array<Buffer | null>;
     try {
-      rows = await Promise.all(keys.map((k) => this.client.hmgetBuffer(this.keyOf(group, k), 'v', 'e', 'd')));
+      rows = await Promise.all(keys.map((k) => this.client.getBuffer(this.keyOf(group, k))));
     } catch (e) {
       throw new FenestraError('STORE_UNAVAILABLE', `redis online store: read failed (${(e as Error).message})`, { cause: e });
     }
     const out: Array<OnlineRecord | null> = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      const [v, e, d] = rows[i]!;
-      if (v === null || v === undefined || d === null || d === undefined) {
-        out[i] = null;
-        continue;
-      }
-      const expiresAt = e === null || e === undefined ? undefined : Number(e.toString('latin1'));
-      if (isExpired(expiresAt, now)) {
-        out[i] = null;
-        continue;
-      }
-      const rec: OnlineRecord = { group, key: keys[i]!, version: Number(v.toString('latin1')), value: d };
-      out[i] = expiresAt === undefined ? rec : { ...rec, expiresAt };
+      const buf = rows[i];
+      const rec = buf === null || buf === undefined ? null : unpackRecord(group, keys[i]!, buf);
+      out[i] = rec === null || isExpired(rec.expiresAt, now) ? null : rec;
     }
     return out;
   }

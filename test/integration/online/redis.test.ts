@@ -33,16 +33,23 @@ describe('redis online store: contract cases', () => {
 });
 
 describe('redis online store: specifics', () => {
-  it('stores one hash per record under <keyPrefix><group>:<key> with a Redis TTL at expiresAt', async () => {
+  it('stores one packed string per record under <keyPrefix><group>:<key> with a Redis TTL at expiresAt', async () => {
     const g = freshGroup('layout');
     const exp = Date.now() + 3_600_000;
     await store.write([{ group: g, key: 'k1', version: 42, value: Buffer.from('abc'), expiresAt: exp }]);
-    const h = await raw.hgetall(`it:${g}:k1`);
-    expect(h).toEqual({ v: '42', e: String(exp), d: 'abc' });
-    const pttl = await raw.pexpiretime(`it:${g}:k1`);
-    expect(pttl).toBe(exp);
-    await store.write([{ group: g, key: 'k1', version: 43, value: Buffer.from('def') }]);
+    expect(await raw.get(`it:${g}:k1`)).toBe(`42:${exp}:abc`);
+    expect(await raw.pexpiretime(`it:${g}:k1`)).toBe(exp);
+    await store.write([{ group: g, key: 'k1', version: 43, value: Buffer.from('d:e:f') }]);
+    expect(await raw.get(`it:${g}:k1`)).toBe('43::d:e:f');
     expect(await raw.pttl(`it:${g}:k1`)).toBe(-1);
+    // A record already past its expiry is not kept by Redis at all.
+    await store.write([{ group: g, key: 'k2', version: 1, value: Buffer.from('x'), expiresAt: Date.now() - 1000 }]);
+    expect(await raw.exists(`it:${g}:k2`)).toBe(0);
+    // Versions compare as numbers, not as text.
+    await store.write([{ group: g, key: 'k3', version: 9, value: Buffer.from('9') }]);
+    expect(await store.write([{ group: g, key: 'k3', version: 10, value: Buffer.from('10') }])).toEqual({ applied: 1, skipped: 0 });
+    expect(await store.write([{ group: g, key: 'k3', version: 1_700_000_000_000, value: Buffer.from('big') }])).toEqual({ applied: 1, skipped: 0 });
+    expect(await store.write([{ group: g, key: 'k3', version: 999_999_999_999, value: Buffer.from('less') }])).toEqual({ applied: 0, skipped: 1 });
   });
 
   it('honours per-group prefixes', async () => {
@@ -51,7 +58,7 @@ describe('redis online store: specifics', () => {
     await s2.open();
     try {
       await s2.write([{ group: g, key: '4111', version: 1, value: Buffer.from('x') }]);
-      expect(await raw.hget('app/cards/4111', 'v')).toBe('1');
+      expect(await raw.get('app/cards/4111')).toBe('1::x');
       expect((await s2.read(g, ['4111'], Date.now()))[0]?.version).toBe(1);
     } finally {
       await s2.close();

@@ -42,7 +42,7 @@ describe('two daemons over one Redis', () => {
     await engine.drained();
     await engine.stop(); // final flush
 
-    instances.push(...(await Promise.all([0, 1].map((i) => spawnServingInstance(redis.url, 'two:', join(dir, `serve${i}`))))));
+    instances.push(...(await Promise.all([0, 1].map((i) => spawnServingInstance({ type: 'redis', url: redis.url, keyPrefix: 'two:' }, join(dir, `serve${i}`))))));
     const cards = [...new Set(txs.map((t) => t.cc_num))].sort();
     const lastTs = txs[txs.length - 1]!.trans_time;
     for (const asOf of [lastTs - 30 * MIN, lastTs, lastTs + 8 * MIN, lastTs + 2 * 60 * MIN]) {

@@ -9,9 +9,12 @@ export interface ServingInstance {
   stop(): Promise<void>;
 }
 
-/** Starts serving-instance.ts as a child process and resolves with its base URL once it listens. */
-export async function spawnServingInstance(redisUrl: string, keyPrefix: string, stateDir: string): Promise<ServingInstance> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SCRIPT, redisUrl, keyPrefix, stateDir], {
+/**
+ * Starts serving-instance.ts as a child process reading from the store `store` describes
+ * (`{ type: 'redis' | 'dynamodb', ...adapter config }`); resolves with its base URL once it listens.
+ */
+export async function spawnServingInstance(store: { type: 'redis' | 'dynamodb' } & Record<string, unknown>, stateDir: string): Promise<ServingInstance> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(store), stateDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   trackChild(child);
