@@ -1,5 +1,5 @@
 import { describe, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Position, SplitState } from '../../core/contracts/position.js';
@@ -62,7 +62,8 @@ export interface SourceConformanceContext {
   /**
    * A new, not yet opened source over the data set. With `assignment` the instance must own only its
    * share of the splits (instance i of n), so that the n instances together own every split exactly
-   * once; for the rescale case the kit runs 2 instances, then 3, then 1.
+   * once; for the rescale case the kit runs 2 instances, then 3, then 1. The `dataDir` the kit passes
+   * to `open` is the same directory for the same instance index across restores within a case.
    */
   createSource(dataset: unknown, assignment: SourceAssignment): Source | Promise<Source>;
   /**
@@ -121,12 +122,14 @@ class Reader {
   readonly delivered: Delivered[] = [];
   readonly positions = new Map<string, Position>();
   private constructor(private readonly caseId: string, readonly source: Source, private readonly decode: (v: unknown) => ConformanceEvent,
-    private readonly dataDir: string) {}
+  ) {}
 
-  static async open(caseId: string, ctx: SourceConformanceContext, dataset: unknown, assignment: SourceAssignment,
+  static async open(caseId: string, ctx: SourceConformanceContext, dataset: unknown, dataRoot: string, assignment: SourceAssignment,
     restored: readonly SplitState[]): Promise<Reader> {
     const source = await call(caseId, 'createSource()', () => ctx.createSource(dataset, assignment));
-    const dataDir = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
+    // The same directory for the same instance index across restores: it is the source's durable space.
+    const dataDir = join(dataRoot, `instance-${assignment.instance}`);
+    mkdirSync(dataDir, { recursive: true });
     const sctx: SourceContext = {
       spec: conformanceSourceSpec(`kit_${assignment.instance}`, 'conformance'),
       restored,
@@ -136,7 +139,7 @@ class Reader {
       onAssigned: async (splits) => restored.filter((s) => splits.includes(s.id)),
     };
     await call(caseId, 'open()', () => source.open(sctx));
-    return new Reader(caseId, source, ctx.decode ?? defaultDecode, dataDir);
+    return new Reader(caseId, source, ctx.decode ?? defaultDecode);
   }
 
   /** One poll of up to `max` records; records are "applied" and their positions kept, as the runtime does. */
@@ -167,11 +170,17 @@ class Reader {
   }
 
   async close(): Promise<void> {
-    try {
-      await call(this.caseId, 'close()', () => this.source.close());
-    } finally {
-      rmSync(this.dataDir, { recursive: true, force: true });
-    }
+    await call(this.caseId, 'close()', () => this.source.close());
+  }
+}
+
+/** Runs `fn` with a fresh directory for the sources' `dataDir`s, removed afterwards. */
+async function withDataRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
+  try {
+    await fn(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -239,11 +248,11 @@ function checkSplitOrder(caseId: string, delivered: readonly Delivered[]): void 
 export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> = {
   id: 'source/order-kept-per-split',
   title: 'records of one split are delivered in split order',
-  async run(ctx) {
+  run: (ctx) => withDataRoot(async (root) => {
     const id = 'source/order-kept-per-split';
     const events = standardEvents(ctx.splits, 40);
     const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('order'), events));
-    const r = await Reader.open(id, ctx, ds, { instance: 0, instances: 1 }, []);
+    const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, []);
     try {
       await drain(id, ctx, [r], events.length, 0);
     } finally {
@@ -251,7 +260,7 @@ export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> 
     }
     checkSplitOrder(id, r.delivered);
     checkExactlyOnce(id, events, [{ name: 'in the single read', delivered: r.delivered }], 'no restore');
-  },
+  }),
 };
 
 /**
@@ -266,11 +275,11 @@ export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> 
 export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = {
   id: 'source/snapshot-restore-exactly-once',
   title: 'snapshot → close → restore loses and duplicates nothing',
-  async run(ctx) {
+  run: (ctx) => withDataRoot(async (root) => {
     const id = 'source/snapshot-restore-exactly-once';
     const events = standardEvents(ctx.splits, 30);
     const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('snap'), events));
-    const first = await Reader.open(id, ctx, ds, { instance: 0, instances: 1 }, []);
+    const first = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, []);
     const target = Math.floor(events.length * 0.4);
     const deadline = Date.now() + (ctx.timeoutMs ?? 20_000);
     try {
@@ -282,7 +291,7 @@ export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = 
       await first.close();
     }
     const restored = first.snapshot();
-    const second = await Reader.open(id, ctx, ds, { instance: 0, instances: 1 }, restored);
+    const second = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, restored);
     try {
       await drain(id, ctx, [second], events.length, first.delivered.length);
     } finally {
@@ -294,7 +303,7 @@ export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = 
       { name: 'before the snapshot', delivered: first.delivered },
       { name: 'after restore', delivered: second.delivered },
     ], show(Object.fromEntries(restored.map((s) => [s.id, s.position]))));
-  },
+  }),
 };
 
 /**
@@ -310,7 +319,7 @@ export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = 
 export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
   id: 'source/restore-onto-more-or-fewer-instances',
   title: 'restoring onto more or fewer instances covers every split exactly once',
-  async run(ctx) {
+  run: (ctx) => withDataRoot(async (root) => {
     const id = 'source/restore-onto-more-or-fewer-instances';
     check(ctx.splits >= 2, id, () => `context declares ${ctx.splits} split(s); the rescale case needs at least 2`);
     const events = standardEvents(ctx.splits, 24);
@@ -326,7 +335,7 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
     let before = 0;
     for (const step of plan) {
       const readers: Reader[] = [];
-      for (let i = 0; i < step.instances; i++) readers.push(await Reader.open(id, ctx, ds, { instance: i, instances: step.instances }, restored));
+      for (let i = 0; i < step.instances; i++) readers.push(await Reader.open(id, ctx, ds, root, { instance: i, instances: step.instances }, restored));
       try {
         if (step.until === events.length) {
           await drain(id, ctx, readers, events.length, before);
@@ -357,7 +366,7 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
       restoredAt.push(`${step.instances}→ ${show(Object.fromEntries(merged))}`);
     }
     checkExactlyOnce(id, events, phases, restoredAt.join('; '));
-  },
+  }),
 };
 
 /**
@@ -372,14 +381,14 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
 export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContext> = {
   id: 'source/previous-codec-checkpoint-decodes',
   title: 'a checkpoint written by the previous codec version still decodes',
-  async run(ctx) {
+  run: (ctx) => withDataRoot(async (root) => {
     const id = 'source/previous-codec-checkpoint-decodes';
     check(ctx.fixtures.length > 0, id, () => 'the context supplies no checkpoint fixture: record one with recordSourceCheckpointFixture() and store it with the tests');
     for (const fx of ctx.fixtures) {
       const events = standardEvents(fx.splits, fx.perSplit);
       const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName(`fixture_${fx.version.replace(/\W/g, '_')}`), events));
       const restored: SplitState[] = Object.entries(fx.positions).map(([sid, position]) => ({ id: sid, position }));
-      const r = await Reader.open(id, ctx, ds, { instance: 0, instances: 1 }, restored);
+      const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, restored);
       const expected = events.filter((e) => e.seq >= (fx.consumed[String(e.split)] ?? 0));
       try {
         await drain(id, ctx, [r], expected.length, 0);
@@ -394,7 +403,7 @@ export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContex
       checkExactlyOnce(id, expected, [{ name: `after restoring the version ${fx.version} checkpoint`, delivered: r.delivered }],
         `version ${fx.version} positions ${show(fx.positions)}`);
     }
-  },
+  }),
 };
 
 /**
@@ -407,13 +416,15 @@ export async function recordSourceCheckpointFixture(ctx: SourceConformanceContex
   const id = 'source/record-fixture';
   const events = standardEvents(ctx.splits, perSplit);
   const ds = await ctx.writeData(uniqueName('record'), events);
-  const r = await Reader.open(id, ctx, ds, { instance: 0, instances: 1 }, []);
+  const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
+  const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, []);
   const positions: Record<string, Position> = {};
   const counts = new Map<number, number>();
   try {
     await drain(id, ctx, [r], events.length, 0);
   } finally {
     await r.close();
+    rmSync(root, { recursive: true, force: true });
   }
   for (const d of r.delivered) {
     const n = (counts.get(d.event.split) ?? 0) + 1;
