@@ -23,8 +23,17 @@ export interface DynamoDbLocal {
   /** Region and static credentials to give the SDK (DynamoDB Local accepts any). */
   readonly region: 'us-east-1';
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** SIGKILL the server (with `dbPath`, what it had written survives). */
   kill(): Promise<void>;
+  /** Start it again on the same port (and `dbPath`) after `kill`. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Keep tables in files under this directory (`-dbPath … -sharedDb`) instead of in memory, so a restart keeps them. */
+  readonly dbPath?: string;
+  readonly startTimeoutMs?: number;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -85,49 +94,69 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
   }
 }
 
-export async function startDynamoDbLocal(opts: { startTimeoutMs?: number } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const { lib, native } = ensureInstalled();
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+  const storage = opts.dbPath === undefined ? ['-inMemory'] : ['-dbPath', opts.dbPath, '-sharedDb'];
+  let child: ChildProcess | undefined;
+
+  const launch = async (port: number): Promise<string> => {
     const endpoint = `http://127.0.0.1:${port}`;
     let out = '';
-    const child = spawn(
+    const c = spawn(
       'java',
       [
         '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
         `-Djava.library.path=${native}`,
         '-cp', `${lib}/*`,
         'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
-        '-inMemory', '-port', String(port),
+        ...storage, '-port', String(port),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    trackChild(child);
-    child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
-    child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
+    trackChild(c);
+    c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
+    c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
+    child = c;
     try {
-      await waitReady(endpoint, child, timeoutMs, () => out);
+      await waitReady(endpoint, c, timeoutMs, () => out);
     } catch (e) {
-      child.kill('SIGKILL');
-      await exited(child);
-      if (attempt < 3 && /exited/.test(String(e)) && /Address already in use|BindException/.test(out)) continue;
-      throw e;
+      c.kill('SIGKILL');
+      await exited(c);
+      child = undefined;
+      throw Object.assign(e as Error, { bindFailed: /Address already in use|BindException/.test(out) });
     }
-    let alive = true;
-    const kill = async (): Promise<void> => {
-      if (!alive) return;
-      alive = false;
-      child.kill('SIGKILL');
-      await exited(child);
-    };
-    return {
-      endpoint,
-      port,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'fenestra', secretAccessKey: 'fenestra' },
-      kill,
-      stop: kill,
-    };
+    return endpoint;
+  };
+
+  let port = await freePort();
+  let endpoint: string;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      endpoint = await launch(port);
+      break;
+    } catch (e) {
+      if (attempt >= 3 || (e as { bindFailed?: boolean }).bindFailed !== true) throw e;
+      port = await freePort();
+    }
   }
+  const kill = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (c === undefined) return;
+    c.kill('SIGKILL');
+    await exited(c);
+  };
+  return {
+    endpoint,
+    port,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'fenestra', secretAccessKey: 'fenestra' },
+    kill,
+    restart: async () => {
+      await kill();
+      await launch(port);
+    },
+    stop: kill,
+  };
 }
