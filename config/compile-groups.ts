@@ -14,7 +14,15 @@ import { precisionAt, windowAt } from './windows.js';
 
 const TIME_TYPES = new Set(['timestamp', 'long']);
 
+/** Names a feature cannot have: derived expressions read request fields through `request`. */
+const RESERVED_FEATURE_NAMES: ReadonlySet<string> = new Set(['request']);
+
+function checkReserved(name: string, path: string, sink: IssueSink): void {
+  if (RESERVED_FEATURE_NAMES.has(name)) sink.add(path, `the name "${name}" is reserved (derived expressions read request fields as request.<field>); rename the feature`);
+}
+
 function compileFeature(name: string, raw: unknown, path: string, source: SourceSpec | undefined, sink: IssueSink): AggFeatureSpec | null {
+  checkReserved(name, path, sink);
   if (!isObject(raw)) return null;
   const agg = raw.agg as AggKind;
   if (!AGG_KINDS.includes(agg)) return null;
@@ -52,10 +60,11 @@ function compileDerivedMap(
   const compiled: CompiledDerived[] = [];
   const entries = entriesOf(raw);
   const inputs = new Map(derivedInputsOf(group, sourceFields));
-  for (const name of taken) if (!inputs.has(name)) inputs.set(name, 'double'); // declared but invalid: already reported
+  for (const name of taken) if (!inputs.has(name) && name !== 'request') inputs.set(name, 'double'); // declared but invalid: already reported
   const derivedNames = new Set(entries.map(([n]) => n));
   for (const [name, d] of entries) {
     const path = joinPath(joinPath(groupPath, 'derived'), name);
+    checkReserved(name, path, sink);
     if (taken.has(name)) {
       sink.add(path, `derived feature "${name}" has the same name as a feature of group "${group.name}"; rename one of them`);
       continue;
@@ -121,6 +130,7 @@ function compileStored(name: string, g: Record<string, unknown>, entities: Reado
     sink.add(joinPath(path, 'entity'), `unknown entity "${entity}" (entities: ${listNames(entities.keys())})`);
   }
   const fields = fieldsOf(stored.schema);
+  for (const f of fields) checkReserved(f.name, joinPath(joinPath(storedPath, 'schema'), f.name), sink);
   const eventTimeField = typeof stored.eventTime === 'string' ? stored.eventTime : '';
   if (eventTimeField !== '' && isObject(stored.schema)) {
     const f = fields.find((x) => x.name === eventTimeField);

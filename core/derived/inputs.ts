@@ -27,10 +27,11 @@ export function aggFeatureType(feature: AggFeatureSpec, fields: readonly FieldSp
  */
 export function derivedInputsOf(group: GroupSpec, sourceFields: readonly FieldSpec[] = []): DerivedInputs {
   const out = new Map<string, DerivedInputType>();
+  // `request` is the request map, never a feature (the config loader refuses the name).
   if (group.kind === 'aggregated') {
-    for (const f of group.features) out.set(f.name, aggFeatureType(f, sourceFields));
+    for (const f of group.features) if (f.name !== 'request') out.set(f.name, aggFeatureType(f, sourceFields));
   } else {
-    for (const f of group.fields) out.set(f.name, celTypeOf(f.type));
+    for (const f of group.fields) if (f.name !== 'request') out.set(f.name, celTypeOf(f.type));
   }
   return out;
 }

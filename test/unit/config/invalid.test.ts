@@ -196,6 +196,12 @@ const CASES: Case[] = [
     path: 'featureGroups.cc_agg.features.num_trans_last_10m.window.tumbling',
     fragment: 'a window must be longer than 0',
   },
+  {
+    name: 'feature named request',
+    mutate: (c) => { c.featureGroups.cc_agg.features.request = { agg: 'count', window: '1m' }; },
+    path: 'featureGroups.cc_agg.features.request',
+    fragment: 'the name "request" is reserved',
+  },
 ];
 
 describe('invalid configs are rejected with the path at fault', () => {
