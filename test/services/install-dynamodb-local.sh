@@ -11,6 +11,10 @@ pom="$here/dynamodb-local/pom.xml"
 version="$(sed -n 's:.*<dynamodb.local.version>\(.*\)</dynamodb.local.version>.*:\1:p' "$pom")"
 dest="${FENESTRA_DYNAMODB_LOCAL_HOME:-$HOME/.m2/fenestra/dynamodb-local-$version}"
 marker="$dest/.complete"
+# Test files may start DynamoDB Local in parallel on a fresh machine: one installer at a time.
+mkdir -p "$(dirname "$dest")"
+exec 9>"$dest.lock"
+flock 9
 if [ -f "$marker" ] && [ "$(cat "$marker")" = "$(sha256sum "$pom" | cut -d' ' -f1)" ]; then
   echo "dynamodb-local $version ready in $dest ($(ls "$dest/lib" | wc -l) files, cached)"
   exit 0
