@@ -10,9 +10,12 @@
  * 4. The Engine runs the file source into the plugin's store (a real PostgreSQL started here), and a
  *    second, independent serving instance reads features from PostgreSQL through the plugin; they
  *    equal a brute-force count/sum of the events and the engine's in-memory reads.
+ * 5. `fenestra start` (a child process) on a config whose only online line names the plugin: events
+ *    pushed over HTTP are served by GET /v1/features, and after SIGTERM (final checkpoint + flush) the
+ *    same features are read back from PostgreSQL through the plugin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +60,10 @@ beforeAll(async () => {
     + 'state: { dir: ./state, checkpointInterval: 1h, flushInterval: 100ms }\n');
 }, 180_000);
 
+let daemon: ChildProcess | undefined;
+
 afterAll(async () => {
+  if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
   await pg?.stop();
   if (app) rmSync(app, { recursive: true, force: true });
 });
@@ -112,6 +118,72 @@ describe('example plugin installed from its own directory', () => {
           expect(r.values).toEqual(inMemory[i]![k]!.values);
         }
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** Starts `fenestra start -c config --port 0` from the TypeScript sources; resolves with its URL once ready. */
+async function startFenestra(config: string): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/main.ts'), 'start', '-c', config, '--port', '0', '--host', '127.0.0.1'],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PG_URL: pg!.url } });
+  daemon = child;
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fenestra start did not report ready within 60 s\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes('fenestra ready')) continue;
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { url: string }).url);
+      }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`fenestra start exited with ${code}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)); });
+  });
+  return { url, child, stderr: () => err };
+}
+
+describe('example plugin behind fenestra start', () => {
+  it('events pushed over HTTP are served, and the same features are in PostgreSQL through the plugin', async () => {
+    const config = join(app, 'fenestra-http.yaml');
+    writeFileSync(config, configWithOnline(`{ type: ${PLUGIN}, url: "\${PG_URL}", table: app_online_http }`)
+      .replace(/    type: file\n    path: \.\/tx\.ndjson\n/, '    type: http\n')
+      + 'state: { dir: ./state-http, checkpointInterval: 1h, flushInterval: 100ms }\n');
+    const { url, child } = await startFenestra(config);
+    const body = events.map((e) => JSON.stringify(e)).join('\n');
+    const ingest = await fetch(`${url}/v1/ingest/tx?wait=visible`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect(ingest.status, await ingest.clone().text()).toBe(200);
+    expect(((await ingest.json()) as { accepted: number }).accepted).toBe(events.length);
+
+    const asOf = T0 + 100 * 60_000;
+    const keys = [...new Set(events.map((e) => e.cc_num))].sort();
+    const served: Record<string, unknown> = {};
+    for (const key of keys) {
+      const res = await fetch(`${url}/v1/features/cc_agg/${key}?asOf=${asOf}`);
+      expect(res.status).toBe(200);
+      const r = (await res.json()) as { found: boolean; version: number; features: Record<string, unknown> };
+      const mine = events.filter((e) => e.cc_num === key);
+      expect(r.found).toBe(true);
+      expect(r.version).toBe(mine.length);
+      expect(r.features['num_trans_last_10m']).toBe(mine.filter((e) => e.trans_time > asOf - 600_000 && e.trans_time <= asOf).length);
+      served[key] = r.features;
+    }
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const spec = await loadConfig(config, { PG_URL: pg!.url });
+    const { plugins } = await resolvePlugins(spec);
+    const store = await plugins.online!.create(spec.online.options, { logger: testLogger(), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, groups: ['cc_agg'] });
+    await store.open();
+    try {
+      const reads = await new OnlineFeatureReader(spec, store).readMany('cc_agg', keys, { asOf });
+      for (const [i, key] of keys.entries()) expect(reads[i]!.values, `${key} in PostgreSQL`).toEqual(served[key]);
     } finally {
       await store.close();
     }
