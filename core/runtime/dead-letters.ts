@@ -1,3 +1,4 @@
+import { fsyncSync, writeSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -29,9 +30,17 @@ export interface DeadLetterSink {
   close(): Promise<void>;
 }
 
+/** The event as JSON: JSON text that parses is embedded as the value, other text as a string. */
 function eventJson(v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8');
-  return v;
+  const text = v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : v;
+  if (typeof text === 'string') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
 }
 
 function stringify(l: DeadLetter): string {
@@ -78,13 +87,12 @@ export class FileDeadLetterSink implements DeadLetterSink {
   async persist(count: number): Promise<unknown> {
     if (!this.fh) throw new Error('dead-letter sink used before recover()');
     if (count > 0) {
+      // Synchronous: a few small writes + fsync, not a chain of async round trips behind ingestion.
       const buf = Buffer.from(this.pending.slice(0, count).join(''), 'utf8');
+      const fd = this.fh.fd;
       let off = 0;
-      while (off < buf.byteLength) {
-        const { bytesWritten } = await this.fh.write(buf, off, buf.byteLength - off, this.bytes + off);
-        off += bytesWritten;
-      }
-      await this.fh.sync();
+      while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off, this.bytes + off);
+      fsyncSync(fd);
       this.pending = this.pending.slice(count);
       this.bytes += buf.byteLength;
     }

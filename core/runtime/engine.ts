@@ -376,6 +376,7 @@ export class Engine implements EngineApi {
     const deadCount = this.deadLetters.cut();
     const offlineToken = this.deps.offline?.cut();
     const id = this.lastId + 1;
+    const cutMs = this.clock() - started;
     try {
       const unchanged = entries.length === 0 && deadCount === 0 && this.lastId > 0 && samePositions(positions, this.durable) && offlineToken === undefined;
       if (unchanged) return;
@@ -399,6 +400,7 @@ export class Engine implements EngineApi {
       ck.totalDurationMs += took;
       ck.lastAt = this.clock();
       ck.lastEntries = entries.length;
+      this.logger.debug({ id, entries: entries.length, ms: took, cutMs }, 'checkpoint durable');
       if (offlineFiles.length > 0) await this.deps.offline!.commit(offlineFiles);
       for (const rt of this.runtimes) {
         await rt.source.checkpointed?.(positions[rt.name] ?? {})?.catch((e: unknown) => this.logger.warn({ err: e, source: rt.name }, 'source checkpointed() failed'));
