@@ -197,6 +197,12 @@ const CASES: Case[] = [
     fragment: 'a window must be longer than 0',
   },
   {
+    name: 'count with a field',
+    mutate: (c) => { feat(c, 'num_trans_last_10m').field = 'amount'; },
+    path: 'featureGroups.cc_agg.features.num_trans_last_10m.field',
+    fragment: 'count counts events and takes no field',
+  },
+  {
     name: 'feature named request',
     mutate: (c) => { c.featureGroups.cc_agg.features.request = { agg: 'count', window: '1m' }; },
     path: 'featureGroups.cc_agg.features.request',
