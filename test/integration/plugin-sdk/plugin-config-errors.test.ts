@@ -5,6 +5,9 @@
  * beside the other issues by `checkConfigText` (what `fenestra validate` prints).
  */
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfigText } from '../../../config/load.js';
 import { configWithOnline, EXAMPLE_PLUGIN_DIR, REPO_ROOT, requireExamplePluginBuilt } from './support.js';
@@ -67,5 +70,25 @@ describe('plugin errors in the config, with paths', () => {
     const text = configWithOnline('{ type: memory }').replace('type: file', 'type: "../../../plugins/example-postgres-online-store"');
     const { issues } = await checkConfigText(text, configFile, {}, { plugins: true });
     expect(subject(issues)).toEqual([expect.objectContaining({ path: 'sources.tx.type', code: 'PLUGIN_KIND' })]);
+  });
+});
+
+describe('fenestra validate (the CLI) on plugin problems', () => {
+  it('prints a missing plugin and a version mismatch with their paths and codes, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fenestra-validate-'));
+    try {
+      const file = join(dir, 'fenestra.yaml');
+      const text = configWithOnline(`{ type: "${join(here, 'fixtures/future-plugin.mjs')}" }`)
+        .replace('type: file', 'type: fenestra-source-that-is-not-installed');
+      writeFileSync(file, text);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/main.ts'), 'validate', '-c', file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+      const out = `${r.stdout}${r.stderr}`;
+      expect(r.status, out).toBe(1);
+      expect(out).toMatch(/sources\.tx\.type.*(PLUGIN_NOT_FOUND|cannot find plugin "fenestra-source-that-is-not-installed")/);
+      expect(out).toContain('fenestra-source-that-is-not-installed');
+      expect(out).toMatch(/online\.type.*requires Fenestra \^9\.0\.0, but this is Fenestra/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
