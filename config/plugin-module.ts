@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Where a `type:` points: a loader for the module, or why it cannot be found. */
 export type ModuleLocation =
@@ -65,7 +65,7 @@ function packageEntry(dir: string, subpath: string): string | undefined {
 }
 
 function locatePath(type: string, baseDir: string): ModuleLocation {
-  const target = type.startsWith('file:') ? new URL(type).pathname : resolve(baseDir, type);
+  const target = type.startsWith('file:') ? fileURLToPath(type) : resolve(baseDir, type);
   if (!existsSync(target)) return { found: false, reason: `no file or directory at ${target} (paths resolve from the config file's directory ${baseDir})` };
   if (statSync(target).isDirectory()) {
     const entry = packageEntry(target, '.');

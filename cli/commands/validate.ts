@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkConfig } from '../../config/load.js';
 import type { ConfigIssue } from '../../config/issues.js';
-import type { EngineSpec } from '../../core/model.js';
+import type { EngineSpec, GroupSpec } from '../../core/model.js';
 import { formatDuration } from '../../core/time/duration.js';
 
 function printIssues(file: string, issues: readonly ConfigIssue[]): void {
@@ -14,7 +14,7 @@ function printIssues(file: string, issues: readonly ConfigIssue[]): void {
   }
 }
 
-function windowText(w: EngineSpec['groups'] extends ReadonlyMap<string, infer G> ? G : never): string {
+function groupText(w: GroupSpec): string {
   if (w.kind !== 'aggregated') return `stored, ${w.fields.length} field(s), ttl ${w.ttl === 0 ? 'none' : formatDuration(w.ttl)}`;
   return `${w.features.length} feature(s) + ${w.derived.length} derived, from source ${w.source}`;
 }
@@ -25,7 +25,7 @@ export function summarize(file: string, spec: EngineSpec): string {
   lines.push(`  entities: ${[...spec.entities.values()].map((e) => `${e.name} (key ${e.key})`).join(', ')}`);
   lines.push(`  sources: ${[...spec.sources.values()].map((s) => `${s.name} (${s.type} → ${s.entity}, ${s.fields.length} fields)`).join(', ') || 'none'}`);
   lines.push('  feature groups:');
-  for (const g of spec.groups.values()) lines.push(`    ${g.name} [${g.entity}]: ${windowText(g)}`);
+  for (const g of spec.groups.values()) lines.push(`    ${g.name} [${g.entity}]: ${groupText(g)}`);
   lines.push(`  feature services: ${[...spec.services.values()].map((s) => `${s.name} (${s.features.length} features)`).join(', ') || 'none'}`);
   lines.push(`  online: ${spec.online.type}, offline: ${spec.offline.type}, state: ${spec.state.dir}`);
   return `${lines.join('\n')}\n`;
