@@ -428,6 +428,12 @@ export class Engine implements EngineApi {
     await this.flusher?.flush(force);
   }
 
+  /** Writes every dirty entity to the online store now (ignoring the backoff); no-op without one. */
+  async flush(): Promise<void> {
+    await this.flusher?.idle();
+    await this.flushOnline(true);
+  }
+
   // --- reads -------------------------------------------------------------------------------
 
   async read(group: string, key: string, opts: ReadOptions = {}): Promise<FeatureRead> {
