@@ -87,3 +87,39 @@ describe('compiling options and defaults', () => {
     expect(defaultPrecision({ kind: 'lifetime' })).toBe(0);
   });
 });
+
+describe('DESIGN §5 config names', () => {
+  it('accepts every source kind, the stored group and the store blocks of DESIGN §5 (adapter options kept)', async () => {
+    const schema = 'schema: { cc_num: string, amount: double, trans_time: timestamp }';
+    const yaml = `
+entities: { card: { key: cc_num } }
+sources:
+  tx_kafka:   { type: kafka, brokers: ["127.0.0.1:9092"], topic: cc-transactions, groupId: fenestra,
+                format: json, entity: card, eventTime: { field: trans_time }, ${schema} }
+  tx_kinesis: { type: kinesis, stream: cc-transactions, region: us-east-1,
+                endpoint: "http://127.0.0.1:4567", entity: card, eventTime: { field: trans_time }, ${schema} }
+  tx_ws:      { type: websocket, entity: card, eventTime: { field: trans_time }, ${schema} }
+  history:    { type: file, path: ./data/tx.parquet, entity: card, eventTime: { field: trans_time }, ${schema} }
+featureGroups:
+  cc_batch:
+    entity: card
+    stored:
+      eventTime: event_time
+      ttl: 48h
+      schema: { event_time: timestamp, avg_amt_last_1w: double, num_trans_last_1w: int }
+online:
+  type: redis
+  url: redis://127.0.0.1:6379
+offline:
+  type: parquet
+  path: s3://features/fenestra/
+  s3: { endpoint: "http://127.0.0.1:4569", region: us-east-1, forcePathStyle: true }
+`;
+    const { spec, issues } = await check(yaml);
+    expect(issues, show(issues)).toEqual([]);
+    expect(spec!.sources.get('tx_kafka')!.options).toEqual({ brokers: ['127.0.0.1:9092'], topic: 'cc-transactions', groupId: 'fenestra', format: 'json' });
+    expect(spec!.sources.get('tx_kinesis')!.options).toEqual({ stream: 'cc-transactions', region: 'us-east-1', endpoint: 'http://127.0.0.1:4567' });
+    expect(spec!.sources.get('history')!.options).toEqual({ path: './data/tx.parquet' });
+    expect(spec!.offline.options).toEqual({ path: 's3://features/fenestra/', s3: { endpoint: 'http://127.0.0.1:4569', region: 'us-east-1', forcePathStyle: true } });
+  });
+});
