@@ -210,22 +210,22 @@ function label(e: ConformanceEvent): string {
 
 /** Checks that `phases` together delivered every event exactly once, naming what was lost or duplicated. */
 function checkExactlyOnce(caseId: string, events: readonly ConformanceEvent[], phases: ReadonlyArray<{ name: string; delivered: readonly Delivered[] }>,
-  restoredAt: string): void {
+  where: string): void {
   const seen = new Map<string, string>();
   for (const phase of phases) {
     for (const d of phase.delivered) {
       const prev = seen.get(d.event.id);
-      check(prev === undefined, caseId, () => `${label(d.event)} was delivered twice: ${prev} and again ${phase.name} (restored at ${restoredAt})`);
+      check(prev === undefined, caseId, () => `${label(d.event)} was delivered twice: ${prev} and again ${phase.name} (${where})`);
       seen.set(d.event.id, `${phase.name} (split ${d.record.split}, position ${show(d.record.position)})`);
     }
   }
   const lost = events.filter((e) => !seen.has(e.id));
-  check(lost.length === 0, caseId, () => `${lost.length} event(s) were lost across restore at ${restoredAt}: ${lost.slice(0, 5).map(label).join(', ')}${lost.length > 5 ? ', ...' : ''} were never delivered`);
+  check(lost.length === 0, caseId, () => `${lost.length} event(s) were lost ${where}: ${lost.slice(0, 5).map(label).join(', ')}${lost.length > 5 ? ', ...' : ''} were never delivered`);
   const unknown = [...seen.keys()].filter((id) => !events.some((e) => e.id === id));
   check(unknown.length === 0, caseId, () => `delivered events that were never written: ${unknown.slice(0, 5).join(', ')}`);
 }
 
-/** Checks split order: within one split id, seq increases by one and comes from one split index. */
+/** Checks split order: within one split id, seq increases and every event comes from one written split. */
 function checkSplitOrder(caseId: string, delivered: readonly Delivered[]): void {
   const last = new Map<string, ConformanceEvent>();
   for (const d of delivered) {
@@ -259,7 +259,7 @@ export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> 
       await r.close();
     }
     checkSplitOrder(id, r.delivered);
-    checkExactlyOnce(id, events, [{ name: 'in the single read', delivered: r.delivered }], 'no restore');
+    checkExactlyOnce(id, events, [{ name: 'in the single read', delivered: r.delivered }], 'in a read without restore');
   }),
 };
 
@@ -302,7 +302,7 @@ export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = 
     checkExactlyOnce(id, events, [
       { name: 'before the snapshot', delivered: first.delivered },
       { name: 'after restore', delivered: second.delivered },
-    ], show(Object.fromEntries(restored.map((s) => [s.id, s.position]))));
+    ], `across restore at ${show(Object.fromEntries(restored.map((s) => [s.id, s.position])))}`);
   }),
 };
 
@@ -365,7 +365,7 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
       restored = [...merged].map(([sid, position]) => ({ id: sid, position }));
       restoredAt.push(`${step.instances}→ ${show(Object.fromEntries(merged))}`);
     }
-    checkExactlyOnce(id, events, phases, restoredAt.join('; '));
+    checkExactlyOnce(id, events, phases, `across restore at ${restoredAt.join('; ')}`);
   }),
 };
 
@@ -401,7 +401,7 @@ export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContex
       }
       checkSplitOrder(id, r.delivered);
       checkExactlyOnce(id, expected, [{ name: `after restoring the version ${fx.version} checkpoint`, delivered: r.delivered }],
-        `version ${fx.version} positions ${show(fx.positions)}`);
+        `across restore at the version ${fx.version} positions ${show(fx.positions)}`);
     }
   }),
 };
