@@ -363,9 +363,9 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
       const merged = new Map(restored.map((s) => [s.id, s.position] as const));
       for (const r of readers) for (const s of r.snapshot()) merged.set(s.id, s.position);
       restored = [...merged].map(([sid, position]) => ({ id: sid, position }));
-      restoredAt.push(`${step.instances}→ ${show(Object.fromEntries(merged))}`);
+      restoredAt.push(`the checkpoint after ${step.instances} instance(s) ${show(Object.fromEntries(merged))}`);
     }
-    checkExactlyOnce(id, events, phases, `across restore at ${restoredAt.join('; ')}`);
+    checkExactlyOnce(id, events, phases, `across restores (${restoredAt.join('; ')})`);
   }),
 };
 

@@ -111,7 +111,7 @@ describe('the kit catches broken sources', () => {
   });
   it('losing events when restored onto a different number of instances is caught', async () => {
     const e = await failure(sourceRescaleRestore.run(sourceCtx('lose')));
-    expect(e.message).toContain('were lost across restore');
+    expect(e.message).toContain('were lost across restores (the checkpoint after 2 instance(s)');
   });
   it('a source that reorders a split fails naming the split', async () => {
     const e = await failure(sourceOrderKeptPerSplit.run(sourceCtx('reorder')));
