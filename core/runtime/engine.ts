@@ -86,7 +86,13 @@ export class Engine implements EngineApi {
   /** Keys whose capture was in a failed checkpoint: re-encoded into the next one. */
   private carry = new Map<string, Set<string>>();
   private durable: PositionMap = {};
+  /** Id of the last durable checkpoint. */
   private lastId = 0;
+  /**
+   * Id the next checkpoint gets. Ids are never reused: a commit that failed ambiguously (e.g. after
+   * its manifest was renamed) may be durable, so the next attempt takes a fresh, greater id.
+   */
+  private nextId = 1;
   private checkpointChain: Promise<void> = Promise.resolve();
   private checkpointRunning = false;
   private ready = false;
@@ -156,6 +162,7 @@ export class Engine implements EngineApi {
         }
       }
       this.lastId = recovered.id;
+      this.nextId = recovered.id + 1;
       this.durable = structuredClone(recovered.positions);
       this.statsObj.checkpoints.lastId = recovered.id;
       this.logger.info({ id: recovered.id, dir: this.spec.state.dir }, 'recovered checkpoint');
@@ -375,12 +382,13 @@ export class Engine implements EngineApi {
     for (const rt of this.runtimes) positions[rt.name] = { ...rt.positions };
     const deadCount = this.deadLetters.cut();
     const offlineToken = this.deps.offline?.cut();
-    const id = this.lastId + 1;
+    const id = this.nextId;
     const cutMs = this.clock() - started;
     try {
       const unchanged = entries.length === 0 && deadCount === 0 && this.lastId > 0 && samePositions(positions, this.durable) && offlineToken === undefined;
       if (unchanged) return;
       // --- durable writes: ingestion continues meanwhile ---
+      this.nextId = id + 1;
       const deadState = await this.deadLetters.persist(deadCount);
       const offlineFiles = this.deps.offline && offlineToken !== undefined ? await this.deps.offline.stage(offlineToken, id) : [];
       await this.deps.checkpointStore.commit({
@@ -479,13 +487,12 @@ export class Engine implements EngineApi {
 }
 
 function samePositions(a: PositionMap, b: PositionMap): boolean {
-  const ak = Object.keys(a);
-  for (const s of ak) {
-    const x = a[s]!;
-    const y = b[s] ?? {};
-    const xs = Object.keys(x);
-    if (xs.length !== Object.keys(y).length) return false;
-    for (const k of xs) if (x[k] !== y[k]) return false;
+  const sources = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const src of sources) {
+    const x = a[src] ?? {};
+    const y = b[src] ?? {};
+    const splits = new Set([...Object.keys(x), ...Object.keys(y)]);
+    for (const k of splits) if (x[k] !== y[k]) return false;
   }
-  return ak.length === Object.keys(b).length || Object.keys(b).every((s) => s in a);
+  return true;
 }

@@ -180,6 +180,31 @@ describe('Engine', () => {
     expect(new Set([...rec!.entries()].map((e) => e.key))).toEqual(new Set(['c1', 'c3']));
   });
 
+  it('takes a fresh checkpoint id after an ambiguous failure (commit durable, then an error)', async () => {
+    const spec = await setup();
+    const real = new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints') });
+    let ambiguous = true;
+    const store = {
+      recover: () => real.recover(),
+      close: () => real.close(),
+      commit: async (d: CheckpointData) => {
+        await real.commit(d);
+        if (ambiguous) {
+          ambiguous = false;
+          throw new Error('fsync of the directory failed');
+        }
+      },
+    };
+    const engine = await engineFor(spec, { checkpointStore: store });
+    await engine.start();
+    await engine.drained();
+    await expect(engine.checkpoint()).rejects.toThrow('fsync');
+    await engine.stop(); // final checkpoint succeeds with the next id
+    const rec = await new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints') }).recover();
+    expect(rec!.id).toBe(2);
+    expect(new Set([...rec!.entries()].map((e) => e.key))).toEqual(new Set(['c1', 'c3']));
+  });
+
   it('flushes dirty entities to an online store with their versions; values decode to the same features', async () => {
     const spec = await setup();
     const store = new MemoryOnlineStore();
