@@ -433,7 +433,28 @@ export class Engine implements EngineApi {
   }
 
   private async flushOnline(force = false): Promise<void> {
-    await this.flusher?.flush(force);
+    if (!this.flusher) return;
+    this.collectExtraDirty(this.flusher);
+    await this.flusher.flush(force);
+  }
+
+  /**
+   * Groups not fed by sources (stored groups) change outside `applyBatch`: move their dirty keys to
+   * the flusher (with the version they read at) and keep them for the next checkpoint.
+   */
+  private collectExtraDirty(flusher: OnlineFlusher): void {
+    const now = this.clock();
+    for (const g of this.groups.values()) {
+      if (this.aggregated.has(g.name)) continue;
+      const keys = g.drainDirty();
+      if (keys.length === 0) continue;
+      let carried = this.carry.get(g.name);
+      if (!carried) this.carry.set(g.name, (carried = new Set()));
+      for (const k of keys) {
+        carried.add(k);
+        flusher.mark(g.name, k, g.version ? g.version(k) : g.read(k, now).version);
+      }
+    }
   }
 
   /** Writes every dirty entity to the online store now (ignoring the backoff); no-op without one. */

@@ -12,6 +12,8 @@ import { Engine, type EngineDeps } from '../../../core/runtime/engine.js';
 import type { KeyUpdate } from '../../../core/runtime/api.js';
 import { silentLogger } from '../../../core/runtime/logger.js';
 import { readEncoded } from '../../../core/window/index.js';
+import { StoredGroupState } from '../../../core/stored/index.js';
+import type { StoredGroupSpec } from '../../../core/model.js';
 import type { AggregatedGroupSpec, EngineSpec } from '../../../core/model.js';
 
 let dir: string;
@@ -247,5 +249,29 @@ describe('Engine', () => {
     expect(engine.stats().online).toMatchObject({ healthy: true, pending: 0, recordsWritten: 2 });
     expect((await store.read('cc_agg', ['c1'], Date.now()))[0]!.version).toBe(4);
     await engine.stop();
+  });
+
+  it('checkpoints and flushes groups written outside the sources (stored groups)', async () => {
+    const spec = await setup();
+    const storedSpec: StoredGroupSpec = {
+      kind: 'stored', name: 'cc_batch', entity: 'card', eventTimeField: 'event_time', ttl: 0, derived: [],
+      fields: [{ name: 'avg_amt_last_1w', type: 'double', optional: false }],
+    };
+    const withStored: EngineSpec = { ...spec, groups: new Map([...spec.groups, ['cc_batch', storedSpec]]) };
+    const store = new MemoryOnlineStore();
+    const stored = new StoredGroupState(storedSpec);
+    const engine = await engineFor(withStored, { onlineStore: store as OnlineStore, extraGroups: [stored] });
+    await engine.start();
+    await engine.drained();
+    stored.apply({ op: 'put', key: 'c9', eventTime: 5_000, strings: { avg_amt_last_1w: '12.5' }, expiresAt: 0 });
+    await engine.flush();
+    expect((await store.read('cc_batch', ['c9'], 6_000))[0]).toMatchObject({ version: 5_000 });
+    expect(await engine.read('cc_batch', 'c9', { asOf: 6_000 })).toMatchObject({ found: true, version: 5_000, values: { avg_amt_last_1w: 12.5 } });
+    await engine.stop();
+    const again = new StoredGroupState(storedSpec);
+    const second = await engineFor(withStored, { extraGroups: [again] });
+    await second.start();
+    expect(await second.read('cc_batch', 'c9', { asOf: 6_000 })).toMatchObject({ found: true, values: { avg_amt_last_1w: 12.5 } });
+    await second.stop();
   });
 });
