@@ -129,17 +129,18 @@ function compileStored(name: string, g: Record<string, unknown>, entities: Reado
   if (entity !== '' && !entities.has(entity)) {
     sink.add(joinPath(path, 'entity'), `unknown entity "${entity}" (entities: ${listNames(entities.keys())})`);
   }
-  const fields = fieldsOf(stored.schema);
-  for (const f of fields) checkReserved(f.name, joinPath(joinPath(storedPath, 'schema'), f.name), sink);
+  const declared = fieldsOf(stored.schema);
+  for (const f of declared) checkReserved(f.name, joinPath(joinPath(storedPath, 'schema'), f.name), sink);
   const eventTimeField = typeof stored.eventTime === 'string' ? stored.eventTime : '';
-  if (eventTimeField !== '' && isObject(stored.schema)) {
-    const f = fields.find((x) => x.name === eventTimeField);
-    if (f === undefined) {
-      sink.add(joinPath(storedPath, 'eventTime'), `event-time field "${eventTimeField}" is not in stored.schema (fields: ${listNames(fields.map((x) => x.name))}); add ${eventTimeField}: timestamp to the schema`);
-    } else if (FIELD_TYPES.has(f.type) && !TIME_TYPES.has(f.type)) {
-      sink.add(joinPath(storedPath, 'eventTime'), `event-time field "${eventTimeField}" must be of type timestamp or long (epoch ms), not ${f.type}`);
-    }
+  // DESIGN §5's stored group names its event-time feature without listing it in the schema:
+  // it is then an implicit `timestamp` field; when listed, it must be a time type.
+  const listed = declared.find((x) => x.name === eventTimeField);
+  if (listed !== undefined && FIELD_TYPES.has(listed.type) && !TIME_TYPES.has(listed.type)) {
+    sink.add(joinPath(storedPath, 'eventTime'), `event-time field "${eventTimeField}" must be of type timestamp or long (epoch ms), not ${listed.type}`);
   }
+  const fields = listed === undefined && eventTimeField !== ''
+    ? [{ name: eventTimeField, type: 'timestamp' as const, optional: false }, ...declared]
+    : declared;
   const ttl = durationAt(stored.ttl, joinPath(storedPath, 'ttl'), sink, 0);
   const group: StoredGroupSpec = {
     kind: 'stored', name, entity, eventTimeField, ttl, fields, derived: [],

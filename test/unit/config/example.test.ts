@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { checkConfig, loadConfig } from '../../../config/load.js';
-import { exampleConfig, show } from './helpers.js';
+import { check, exampleConfig, show } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const examplePath = resolve(root, 'config/examples/fraud.yaml');
@@ -65,6 +65,20 @@ describe('issue 2 example config', () => {
       'cc_agg:num_trans_last_10m', 'cc_agg:avg_amt_last_10m', 'cc_agg:num_trans_last_1w', 'cc_agg:avg_amt_last_1w',
       'cc_agg:max_amt_last_30d', 'cc_agg:amt_ratio1', 'cc_agg:amt_ratio2', 'cc_agg:count_ratio',
     ]);
+  });
+
+  it('accepts DESIGN §5 stored group unchanged: the event-time feature is an implicit timestamp', async () => {
+    const c = exampleConfig();
+    c.featureGroups.cc_batch = {
+      entity: 'card',
+      stored: { eventTime: 'event_time', ttl: '48h', schema: { avg_amt_last_1w: 'double', num_trans_last_1w: 'int' } },
+    };
+    const { spec, issues } = await check(c);
+    expect(issues).toEqual([]);
+    const g = spec?.groups.get('cc_batch');
+    if (g?.kind !== 'stored') throw new Error('cc_batch must be a stored group');
+    expect(g.ttl).toBe(48 * 3_600_000);
+    expect(g.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['event_time:timestamp', 'avg_amt_last_1w:double', 'num_trans_last_1w:int']);
   });
 
   it('loadConfig throws CONFIG_NOT_FOUND for a missing file', async () => {

@@ -143,10 +143,10 @@ const CASES: Case[] = [
     fragment: 'is not a feature reference: write group:feature or group:*',
   },
   {
-    name: 'stored group whose schema lacks its event-time field',
-    mutate: (c) => { c.featureGroups.cc_batch = { entity: 'card', stored: { eventTime: 'event_time', ttl: '48h', schema: { avg_amt_last_1w: 'double' } } }; },
+    name: 'stored group whose event-time field is not a time type',
+    mutate: (c) => { c.featureGroups.cc_batch = { entity: 'card', stored: { eventTime: 'event_time', ttl: '48h', schema: { event_time: 'string', avg_amt_last_1w: 'double' } } }; },
     path: 'featureGroups.cc_batch.stored.eventTime',
-    fragment: 'event-time field "event_time" is not in stored.schema',
+    fragment: 'event-time field "event_time" must be of type timestamp or long',
   },
   {
     name: 'unknown aggregation',
