@@ -19,6 +19,8 @@ import { FeatureReader, type DerivedFactory } from './reader.js';
 import type { AggregatingGroup, GroupFactory, StateGroup } from './state-group.js';
 import { type RuntimeStats, newStats } from './stats.js';
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** What the engine is built from besides its spec; it owns the lifecycle (open/close) of each. */
 export interface EngineDeps {
   /** Source instances by source name (every source of the spec that feeds a group or is pushed to). */
@@ -43,6 +45,11 @@ export interface EngineDeps {
   readonly batchSize?: number;
   /** Longest wait of one poll for its first record (default 100 ms). */
   readonly pollWaitMs?: number;
+  /**
+   * Consecutive failed polls retried with exponential backoff (`baseMs` · 2^n, at most 30 s) before a
+   * source loop gives up (default 6 retries from 100 ms).
+   */
+  readonly pollRetry?: { readonly max: number; readonly baseMs: number };
 }
 
 interface SourceRuntime {
@@ -253,17 +260,33 @@ export class Engine implements EngineApi {
     await this.deadLetters.close();
   }
 
+  /** True once started, until stopped or a source loop failed for good. */
   isReady(): boolean {
-    return this.ready;
+    return this.ready && this.runtimes.every((rt) => rt.error === undefined);
   }
 
   // --- ingestion -------------------------------------------------------------------------
 
   private async runSource(rt: SourceRuntime): Promise<void> {
     const src = this.statsObj.sources[rt.name]!;
+    let failures = 0;
     try {
       while (!this.stopping) {
-        const records = await rt.source.poll(this.batchSize, this.pollWaitMs);
+        let records: readonly SourceRecord[];
+        try {
+          records = await rt.source.poll(this.batchSize, this.pollWaitMs);
+          failures = 0;
+        } catch (e) {
+          // Nothing was applied from a failed poll, so retrying loses and repeats nothing.
+          failures++;
+          src.pollErrors++;
+          const retry = this.deps.pollRetry ?? { max: 6, baseMs: 100 };
+          if (failures > retry.max) throw e;
+          const wait = Math.min(30_000, retry.baseMs * 2 ** (failures - 1));
+          this.logger.warn({ err: e, source: rt.name, retryInMs: wait }, 'source poll failed; retrying');
+          for (let waited = 0; waited < wait && !this.stopping; waited += 50) await sleep(Math.min(50, wait - waited));
+          continue;
+        }
         if (this.stopping) break; // not applied: positions unchanged, so they are replayed after a restart
         if (records.length > 0) this.applyBatch(rt, records);
         else if (rt.source.finished()) {
@@ -275,7 +298,8 @@ export class Engine implements EngineApi {
       }
     } catch (e) {
       rt.error = e;
-      this.logger.error({ err: e, source: rt.name }, 'source loop failed');
+      src.error = (e as Error).message ?? String(e);
+      this.logger.error({ err: e, source: rt.name }, 'source loop failed; the engine is no longer ready');
     }
   }
 

@@ -9,6 +9,10 @@ export interface SourceStats {
   applied: number;
   deadLettered: number;
   finished: boolean;
+  /** Failed polls (retried with backoff). */
+  pollErrors: number;
+  /** Why the source loop stopped for good, if it did. */
+  error: string | null;
   /** Per split, records behind the head where the source knows it. */
   lag: Record<string, number>;
 }
@@ -64,6 +68,6 @@ export function newStats(sources: Iterable<string>, online: boolean): RuntimeSta
     online: { enabled: online, healthy: true, flushes: 0, failures: 0, recordsWritten: 0, recordsSkipped: 0, pending: 0, lastError: null },
     entities: {},
   };
-  for (const name of sources) s.sources[name] = { eventsIn: 0, applied: 0, deadLettered: 0, finished: false, lag: {} };
+  for (const name of sources) s.sources[name] = { eventsIn: 0, applied: 0, deadLettered: 0, finished: false, pollErrors: 0, error: null, lag: {} };
   return s;
 }

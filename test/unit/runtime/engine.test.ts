@@ -8,6 +8,7 @@ import { MemoryOnlineStore } from '../../../adapters/online/memory/memory-online
 import { FileCheckpointStore } from '../../../core/checkpoint/index.js';
 import type { CheckpointData } from '../../../core/contracts/checkpoint-store.js';
 import type { OnlineStore } from '../../../core/contracts/online-store.js';
+import type { Source } from '../../../core/contracts/source.js';
 import { Engine, type EngineDeps } from '../../../core/runtime/engine.js';
 import type { KeyUpdate } from '../../../core/runtime/api.js';
 import { silentLogger } from '../../../core/runtime/logger.js';
@@ -273,5 +274,39 @@ describe('Engine', () => {
     await second.start();
     expect(await second.read('cc_batch', 'c9', { asOf: 6_000 })).toMatchObject({ found: true, values: { avg_amt_last_1w: 12.5 } });
     await second.stop();
+  });
+
+  it('retries failed polls with backoff, and fails the loop (not ready, drained rejects) when they persist', async () => {
+    const spec = await setup();
+    const make = async (failures: number): Promise<Engine> => {
+      const file = await filePlugin.create(spec.sources.get('tx')!.options, { logger: silentLogger, baseDir: spec.baseDir, engineVersion: '0.1.0', source: spec.sources.get('tx')! });
+      let left = failures;
+      const flaky: Source = {
+        open: (ctx) => file.open(ctx),
+        finished: () => file.finished(),
+        close: () => file.close(),
+        poll: async (max, wait) => {
+          if (left-- > 0) throw new Error('broker unreachable');
+          return file.poll(max, wait);
+        },
+      };
+      return new Engine(spec, {
+        sources: new Map([['tx', flaky]]),
+        checkpointStore: new FileCheckpointStore({ dir: join(dir, `ck-${failures}`) }),
+        pollRetry: { max: 3, baseMs: 5 },
+      });
+    };
+    const recovering = await make(2);
+    await recovering.start();
+    await recovering.drained();
+    expect(recovering.stats().sources['tx']).toMatchObject({ pollErrors: 2, error: null, applied: 5 });
+    expect(recovering.isReady()).toBe(true);
+    await recovering.stop();
+    const failing = await make(100);
+    await failing.start();
+    await expect(failing.drained()).rejects.toThrow('broker unreachable');
+    expect(failing.isReady()).toBe(false);
+    expect(failing.stats().sources['tx']).toMatchObject({ pollErrors: 4, error: 'broker unreachable' });
+    await failing.stop();
   });
 });
