@@ -113,6 +113,14 @@ describe('the kit catches broken sources', () => {
     const e = await failure(sourceRescaleRestore.run(sourceCtx('lose')));
     expect(e.message).toContain('were lost across restores (the checkpoint after 2 instance(s)');
   });
+  it('instances that ignore their assignment (two read one split) fail with the duplicate', async () => {
+    const e = await failure(sourceRescaleRestore.run(sourceCtx('overlap')));
+    expect(e.message).toMatch(/event s\d-e\d+ \(split index \d, seq \d+\) was delivered twice: on instance \d of 2 .* and again on instance \d of 2/);
+  });
+  it('a source that delivers a split after revoking it fails naming the split', async () => {
+    const e = await failure(sourceOrderKeptPerSplit.run(sourceCtx('revoke-leak')));
+    expect(e.message).toMatch(/instance 0 of 1 delivered event s0-e0 \(split index 0, seq 0\) of split split-0 after revoking that split/);
+  });
   it('a source that reorders a split fails naming the split', async () => {
     const e = await failure(sourceOrderKeptPerSplit.run(sourceCtx('reorder')));
     expect(e.message).toMatch(/split split-\d: event s\d-e\d+ .* came after seq \d+; records of one split must keep their order/);

@@ -4,14 +4,17 @@ import type { ConformanceEvent, SourceAssignment } from '../../../plugins/testki
 /**
  * An in-process source over arrays of events (one array per split), used to test the conformance kit
  * itself. `fault` breaks it on purpose: `lose` resumes a restored split one record too far (skips),
- * `duplicate` one record too early (repeats), `reorder` swaps records within a split.
+ * `duplicate` one record too early (repeats), `reorder` swaps records within a split, `overlap` ignores
+ * the assignment (every instance reads every split), `revoke-leak` reports split-0 revoked (onRevoked)
+ * on its first poll and keeps delivering it.
  * Positions are the index of the next record (a number). Instance i of n owns splits with index % n === i.
  */
-export type ArraySourceFault = 'none' | 'lose' | 'duplicate' | 'reorder';
+export type ArraySourceFault = 'none' | 'lose' | 'duplicate' | 'reorder' | 'overlap' | 'revoke-leak';
 
 export class ArraySource implements Source {
   private readonly next = new Map<string, number>();
   private cursor = 0;
+  private ctx: SourceContext | undefined;
 
   constructor(
     private readonly splits: ReadonlyArray<readonly ConformanceEvent[]>,
@@ -20,9 +23,10 @@ export class ArraySource implements Source {
   ) {}
 
   async open(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
     const restored = new Map(ctx.restored.map((s) => [s.id, s.position] as const));
     this.splits.forEach((_, i) => {
-      if (i % this.assignment.instances !== this.assignment.instance) return;
+      if (this.fault !== 'overlap' && i % this.assignment.instances !== this.assignment.instance) return;
       const id = `split-${i}`;
       const at = restored.get(id);
       let start = at === undefined ? 0 : Number(at);
@@ -33,6 +37,11 @@ export class ArraySource implements Source {
   }
 
   async poll(max: number): Promise<readonly SourceRecord[]> {
+    if (this.fault === 'revoke-leak' && this.ctx !== undefined) {
+      const ctx = this.ctx;
+      this.ctx = undefined;
+      await ctx.onRevoked(['split-0']);
+    }
     const out: SourceRecord[] = [];
     const ids = [...this.next.keys()];
     for (let tries = 0; out.length < max && tries < ids.length * max + ids.length; tries++) {
