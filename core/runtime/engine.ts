@@ -383,6 +383,7 @@ export class Engine implements EngineApi {
 
   /** Takes a checkpoint of everything applied so far; resolves when it is durable. */
   checkpoint(): Promise<void> {
+    if (!this.started) return Promise.reject(new FenestraError('NOT_READY', 'checkpoint() before start()'));
     const run = this.checkpointChain.then(() => this.runCheckpoint());
     this.checkpointChain = run.catch(() => undefined);
     return run;
@@ -495,6 +496,7 @@ export class Engine implements EngineApi {
 
   async readMany(group: string, keys: readonly string[], opts: ReadOptions = {}): Promise<readonly FeatureRead[]> {
     const asOf = opts.asOf ?? this.clock();
+    this.reader.check(group, opts);
     return keys.map((k) => this.reader.read(group, k, asOf, opts));
   }
 

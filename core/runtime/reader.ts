@@ -39,7 +39,8 @@ export class FeatureReader {
     }
   }
 
-  read(group: string, key: string, asOf: number, opts: ReadOptions): FeatureRead {
+  /** Throws UNKNOWN_GROUP / UNKNOWN_FEATURE for a request that cannot be served. */
+  check(group: string, opts: ReadOptions): GroupReader {
     const r = this.readers.get(group);
     if (!r) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
     if (opts.features) {
@@ -47,6 +48,11 @@ export class FeatureReader {
         if (!r.names.has(f)) throw new FenestraError('UNKNOWN_FEATURE', `feature group "${group}" has no feature "${f}"`, { path: `${group}:${f}` });
       }
     }
+    return r;
+  }
+
+  read(group: string, key: string, asOf: number, opts: ReadOptions): FeatureRead {
+    const r = this.check(group, opts);
     const agg = r.state.read(key, asOf);
     let values: Record<string, FeatureValue> = { ...agg.values };
     if (r.derivedNames.length > 0) {

@@ -97,6 +97,7 @@ describe('Engine', () => {
     const many = await engine.readMany('cc_agg', ['c3', 'nobody'], { asOf: at('22:05:00') });
     expect(many.map((m) => [m.key, m.found, m.values['num_trans_last_10m']])).toEqual([['c3', true, 1], ['nobody', false, 0]]);
     await expect(engine.read('nope', 'c1')).rejects.toMatchObject({ code: 'UNKNOWN_GROUP' });
+    await expect(engine.readMany('nope', [])).rejects.toMatchObject({ code: 'UNKNOWN_GROUP' });
     await expect(engine.read('cc_agg', 'c1', { features: ['bogus'] })).rejects.toMatchObject({ code: 'UNKNOWN_FEATURE' });
     expect(updates.filter((u) => u.key === 'c1').map((u) => u.version)).toEqual([1, 2, 3, 4]);
     const stats = engine.stats();
