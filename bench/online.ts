@@ -50,7 +50,10 @@ const CARDS = smoke ? 500 : 20_000;
 const FLUSH_KEYS_REDIS = smoke ? 10_000 : 200_000;
 const FLUSH_KEYS_DDB = smoke ? 300 : 10_000;
 const FLUSH_BATCH = 500; // what core/runtime/online-flusher.ts sends per write
-const LAT_N = { rawGet: smoke ? 300 : 20_000, http: smoke ? 200 : 10_000, batch: smoke ? 50 : 2_000 };
+type Counts = { rawGet: number; http: number; batch: number };
+const LAT_N_REDIS: Counts = { rawGet: smoke ? 300 : 20_000, http: smoke ? 200 : 10_000, batch: smoke ? 50 : 2_000 };
+// DynamoDB Local answers in milliseconds, not tens of microseconds: fewer samples keep the run short.
+const LAT_N_DDB: Counts = { rawGet: smoke ? 200 : 3_000, http: smoke ? 100 : 2_000, batch: smoke ? 30 : 300 };
 const RATE = { rawGet: 5_000, http: 2_000, batch: 500 }; // highest schedule rates (requests/s), one at a time
 
 interface Latency {
@@ -162,6 +165,7 @@ async function servingFigures(
   store: OnlineStore,
   rawRoundTrip: (key: string) => Promise<unknown>,
   dir: string,
+  LAT_N: Counts,
 ): Promise<Omit<ServingFigures, 'flush' | 'flush_baseline' | 'flush_transact' | 'value_bytes_avg'>> {
   const now = Date.now();
   const cards = encodedStates(CARDS, 'c', now);
@@ -194,7 +198,7 @@ async function redisBench(dir: string): Promise<ServingFigures> {
     await raw.connect();
     const sample = encodedStates(1, 'raw', Date.now())[0]!;
     await raw.set('raw:value', Buffer.from(sample.value));
-    const serving = await servingFigures(cfg, store, () => raw.getBuffer('raw:value'), join(dir, 'redis'));
+    const serving = await servingFigures(cfg, store, () => raw.getBuffer('raw:value'), join(dir, 'redis'), LAT_N_REDIS);
     const recs = encodedStates(FLUSH_KEYS_REDIS, 'f', Date.now());
     const value_bytes_avg = Math.round(recs.reduce((a, r) => a + r.value.length, 0) / recs.length);
     const flush_baseline = await timed(recs.length, async () => {
@@ -220,7 +224,7 @@ async function dynamoBench(dir: string): Promise<ServingFigures> {
   const store = new DynamoDbOnlineStore(cfg, testLogger());
   try {
     await store.open();
-    const serving = await servingFigures(cfg, store, (key) => store.client.send(new GetItemCommand({ TableName: 'bench', Key: { pk: { S: `cc_agg#${key}` } } })), join(dir, 'ddb'));
+    const serving = await servingFigures(cfg, store, (key) => store.client.send(new GetItemCommand({ TableName: 'bench', Key: { pk: { S: `cc_agg#${key}` } } })), join(dir, 'ddb'), LAT_N_DDB);
     const recs = encodedStates(FLUSH_KEYS_DDB, 'f', Date.now());
     const value_bytes_avg = Math.round(recs.reduce((a, r) => a + r.value.length, 0) / recs.length);
     const flush_baseline = await timed(recs.length, async () => {

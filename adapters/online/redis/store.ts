@@ -66,7 +66,7 @@ export function createRedisClient(cfg: RedisOnlineConfig): Redis | Cluster {
  * expiresAt and the value bytes (record-format.ts); writes go through the compare-and-set script of scripts.ts by
  * EVALSHA (loaded once per server, reloaded on NOSCRIPT after a restart), many records per call on a
  * single server and one per call on a cluster; ioredis auto-pipelining sends all calls of one `write`
- * (and all GETs of one `read`) as pipelines. The key also gets a Redis TTL at expiresAt, and reads
+ * as one pipeline. A `read` is one MGET on a single server, one GET per key (pipelined per node) on a cluster. The key also gets a Redis TTL at expiresAt, and reads
  * check expiry themselves. While Redis is unreachable commands fail at once (no offline queue), so
  * `write` rejects and the engine retries; a rejected `write` may have been partly applied, which the
  * version guard makes harmless.
@@ -161,7 +161,13 @@ export class RedisOnlineStore implements OnlineStore {
   async read(group: string, keys: readonly string[], now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
     let rows: Array<Buffer | null>;
     try {
-      rows = await Promise.all(keys.map((k) => this.client.getBuffer(this.keyOf(group, k))));
+      rows =
+        keys.length === 0
+          ? []
+          : this.client instanceof Cluster
+            ? // keys of one MGET must share a slot on a cluster: one GET per key, auto-pipelined per node
+              await Promise.all(keys.map((k) => this.client.getBuffer(this.keyOf(group, k))))
+            : await this.client.mgetBuffer(keys.map((k) => this.keyOf(group, k)));
     } catch (e) {
       throw new FenestraError('STORE_UNAVAILABLE', `redis online store: read failed (${(e as Error).message})`, { cause: e });
     }
