@@ -81,3 +81,5 @@ export type { SourceSpec, FieldSpec, FieldType } from '../../core/model.js';
 export { FenestraError, isFenestraError, ERROR_CODES } from '../../core/errors.js';
 export type { ErrorCode } from '../../core/errors.js';
 export { ENGINE_VERSION } from '../../core/version.js';
+/** Durations (`500ms`, `10m`, `1h30m`) and instants (epoch ms or ISO-8601) parsed as the config does. */
+export { parseDuration, formatDuration, parseInstant } from '../../core/time/duration.js';
