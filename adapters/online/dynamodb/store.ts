@@ -204,7 +204,7 @@ export class DynamoDbOnlineStore implements OnlineStore {
     const found = new Map<string, Record<string, AttributeValue>>();
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_MAX) chunks.push(unique.slice(i, i + BATCH_GET_MAX));
-    await Promise.all(chunks.map((chunk) => this.batchGet(table, chunk.map((k) => pkOf(group, k)), found)));
+    await mapLimit(chunks, 16, (chunk) => this.batchGet(table, chunk.map((k) => pkOf(group, k)), found));
     return keys.map((k) => {
       const item = found.get(pkOf(group, k));
       if (item === undefined) return null;
