@@ -41,10 +41,15 @@ export function conformanceBatch(table: string, rows: number, offset = 0): Offli
 async function withStore<T>(caseId: string, ctx: OfflineStoreConformanceContext, location: string, fn: (s: OfflineStore) => Promise<T>): Promise<T> {
   const store = await call(caseId, 'createStore()', () => ctx.createStore(location));
   await call(caseId, 'open()', () => store.open());
+  let failed = true;
   try {
-    return await fn(store);
+    const result = await fn(store);
+    failed = false;
+    return result;
   } finally {
-    await call(caseId, 'close()', () => store.close());
+    // A close() error must not hide the case's own failure.
+    if (failed) await Promise.resolve().then(() => store.close()).catch(() => undefined);
+    else await call(caseId, 'close()', () => store.close());
   }
 }
 

@@ -8,9 +8,9 @@ import { mulberry32, uniqueName, type ConformanceCase } from './case.js';
  * The kit creates a store per case with case-unique group names, so cases never see each other's keys.
  */
 export interface OnlineStoreConformanceContext {
-  /** Start the backend (once, before every case). A backend that cannot start must throw saying what is missing. */
+  /** Start the backend (once, before all cases). A backend that cannot start must throw saying what is missing. */
   setup?(): Promise<void>;
-  /** Stop the backend (once, after every case). */
+  /** Stop the backend (once, after all cases). */
   teardown?(): Promise<void>;
   /** A new, not yet opened store that will hold `groups`. The kit calls `open()` and `close()`. */
   createStore(groups: readonly string[]): OnlineStore | Promise<OnlineStore>;
@@ -20,10 +20,15 @@ async function withStore<T>(caseId: string, ctx: OnlineStoreConformanceContext, 
   fn: (store: OnlineStore) => Promise<T>): Promise<T> {
   const store = await call(caseId, 'createStore()', () => ctx.createStore(groups));
   await call(caseId, 'open()', () => store.open());
+  let failed = true;
   try {
-    return await fn(store);
+    const result = await fn(store);
+    failed = false;
+    return result;
   } finally {
-    await call(caseId, 'close()', () => store.close());
+    // A close() error must not hide the case's own failure.
+    if (failed) await Promise.resolve().then(() => store.close()).catch(() => undefined);
+    else await call(caseId, 'close()', () => store.close());
   }
 }
 
