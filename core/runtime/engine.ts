@@ -457,6 +457,11 @@ export class Engine implements EngineApi {
     return this.durable[source]?.[split];
   }
 
+  /** Every split's position in the last durable checkpoint (a copy). */
+  durablePositions(): PositionMap {
+    return structuredClone(this.durable);
+  }
+
   private async flushOnline(force = false): Promise<void> {
     if (!this.flusher) return;
     this.collectExtraDirty(this.flusher);

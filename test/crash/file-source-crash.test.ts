@@ -39,6 +39,8 @@ afterAll(async () => {
 interface RunResult {
   readonly outcome: 'finished' | 'killed-by-test' | 'killed-itself';
   readonly stderr: string;
+  /** What the run recovered: checkpoint id and the split positions (from its READY line). */
+  readonly recovered: { checkpoint: number; positions: Record<string, Record<string, number>> } | null;
 }
 
 /** Runs the child once; kills it `killAfterMs` after READY (unless null). */
@@ -67,8 +69,10 @@ function runChild(config: string, out: string, env: Record<string, string>, kill
     child.on('close', (code, signal) => {
       children.delete(child);
       clearTimeout(timer);
-      if (code === 0 && stdout.includes('DONE')) resolvePromise({ outcome: 'finished', stderr });
-      else if (signal === 'SIGKILL') resolvePromise({ outcome: stderr.includes('fault: SIGKILL') ? 'killed-itself' : killedByTest ? 'killed-by-test' : 'killed-itself', stderr });
+      const line = /READY (.*)/.exec(stdout)?.[1];
+      const recovered = line ? (JSON.parse(line) as RunResult['recovered']) : null;
+      if (code === 0 && stdout.includes('DONE')) resolvePromise({ outcome: 'finished', stderr, recovered });
+      else if (signal === 'SIGKILL') resolvePromise({ outcome: stderr.includes('fault: SIGKILL') ? 'killed-itself' : killedByTest ? 'killed-by-test' : 'killed-itself', stderr, recovered });
       else reject(new Error(`runner exited with code ${code} signal ${signal}:\n${stderr.slice(-4000)}`));
     });
   });
@@ -125,6 +129,7 @@ describe('crash recovery with a file source', () => {
     let rounds = 0;
     const faultPoints = new Map<string, number>();
     const finalRunEvents: number[] = [];
+    const recoveredFrom = new Set<string>();
     while (kills < MIN_KILLS) {
       rounds++;
       const stateDir = join(work, `crash-${rounds}`);
@@ -134,10 +139,15 @@ describe('crash recovery with a file source', () => {
       for (let attempt = 0; ; attempt++) {
         expect(attempt, 'the crashed run makes no progress').toBeLessThan(400);
         const killing = kills < MIN_KILLS;
-        const env: Record<string, string> = killing && attempt % 2 === 1 ? { FENESTRA_TEST_FAULT_P: '0.12', FENESTRA_TEST_MIN_COMPACT: '200000' } : { FENESTRA_TEST_MIN_COMPACT: '200000' };
-        const delay = 20 + Math.floor(r() * 280);
+        // A cycle of four: short kills (20–300 ms after READY), and longer ones (0.3–1.5 s) so that
+        // the kills spread over the whole input; one in four also kills itself inside checkpoint I/O.
+        const phase = attempt % 4;
+        const env: Record<string, string> = { FENESTRA_TEST_MIN_COMPACT: '200000' };
+        if (killing && phase === 1) env['FENESTRA_TEST_FAULT_P'] = '0.05';
+        const delay = phase % 2 === 0 ? 20 + Math.floor(r() * 280) : 300 + Math.floor(r() * 1200);
         const res = await runChild(config, out, env, killing ? delay : null);
-        if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, delay, JSON.stringify(env), res.outcome, res.stderr.slice(0, 200));
+        if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, delay, JSON.stringify(env), res.outcome, JSON.stringify(res.recovered), res.stderr.slice(0, 200));
+        if (res.recovered) recoveredFrom.add(JSON.stringify(res.recovered.positions));
         if (res.outcome === 'finished') break;
         kills++;
         if (res.outcome === 'killed-itself') {
@@ -158,6 +168,8 @@ describe('crash recovery with a file source', () => {
     }
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
     expect(selfKills).toBeGreaterThan(0);
+    // Restarts resumed from many distinct checkpoints, not the same one over and over.
+    expect(recoveredFrom.size).toBeGreaterThanOrEqual(MIN_KILLS / 2);
     console.log(
       JSON.stringify({
         events: EVENTS,
@@ -166,6 +178,7 @@ describe('crash recovery with a file source', () => {
         selfKillsInsideCheckpointWrites: selfKills,
         faultPoints: Object.fromEntries(faultPoints),
         rounds,
+        distinctRecoveredCheckpoints: recoveredFrom.size,
         eventsReadByFinishingRuns: finalRunEvents,
         deadLetters: refCounts,
         seconds: (Date.now() - started) / 1000,
