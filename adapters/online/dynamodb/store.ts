@@ -255,7 +255,7 @@ export class DynamoDbOnlineStore implements OnlineStore {
 
   async healthy(): Promise<boolean> {
     try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.tables()[0]! }), { abortSignal: AbortSignal.timeout(1000) });
+      await this.client.send(new DescribeTableCommand({ TableName: this.tables()[0]! }), { abortSignal: AbortSignal.timeout(2000) });
       return true;
     } catch {
       return false;

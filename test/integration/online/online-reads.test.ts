@@ -2,8 +2,8 @@
  * Serving from a shared online store: the engine flushes to a real Redis (and DynamoDB Local); two
  * independent readers ("instances", each with its own connection) serve features from the store
  * through core/runtime/online-reader.ts. For every card and several `asOf` instants both return
- * identical features, equal to the engine's in-memory reads and to the brute-force oracle — windows
- * finalized at read time (a quiet card reads count_10m = 0 an hour later).
+ * identical features (derived ones included), equal to the engine's in-memory reads and to the
+ * brute-force oracle — windows finalized at read time (a quiet card reads count_10m = 0 an hour later).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,11 +72,12 @@ for (const backend of backends) {
         const cards = [...new Set(txs.map((t) => t.cc_num))].sort();
         const lastTs = txs[txs.length - 1]!.trans_time;
         for (const asOf of [lastTs, lastTs + 3 * MIN, lastTs + 65 * MIN]) {
-          const [ra, rb] = await Promise.all([a!.readMany('cc_agg', [...cards, 'no-such-card'], { asOf }), b!.readMany('cc_agg', [...cards, 'no-such-card'], { asOf })]);
+          const opts = { asOf, request: { amount: 120 } };
+          const [ra, rb] = await Promise.all([a!.readMany('cc_agg', [...cards, 'no-such-card'], opts), b!.readMany('cc_agg', [...cards, 'no-such-card'], opts)]);
           expect(rb).toEqual(ra);
-          const mem = await engine.readMany('cc_agg', cards, { asOf });
+          const mem = await engine.readMany('cc_agg', cards, opts);
           cards.forEach((card, i) => {
-            const want = oracle(txs, card, asOf);
+            const want = oracle(txs, card, asOf, { amount: 120 });
             expect(ra[i]!.found).toBe(true);
             expect(ra[i]!.version).toBe(want.version);
             expect(ra[i]!.values).toEqual(mem[i]!.values);

@@ -49,13 +49,13 @@ describe('two daemons over one Redis', () => {
       for (const card of cards) {
         const [a, b] = await Promise.all(
           instances.map(async (inst) => {
-            const res = await fetch(`${inst.base}/v1/features/cc_agg/${card}?asOf=${asOf}`);
+            const res = await fetch(`${inst.base}/v1/features/cc_agg/${card}?asOf=${asOf}&request.amount=75`);
             expect(res.status).toBe(200);
             return (await res.json()) as { version: number; found: boolean; features: Record<string, number | null> };
           }),
         );
         expect(b).toEqual(a);
-        const want = oracle(txs, card, asOf);
+        const want = oracle(txs, card, asOf, { amount: 75 });
         expect(a!.version).toBe(want.version);
         expect(a!.found).toBe(true);
         expect(sameValues(a!.features, want.values)).toBe(true);

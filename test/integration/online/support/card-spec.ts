@@ -30,7 +30,10 @@ export const ccAgg: AggregatedGroupSpec = {
   entity: 'card',
   source: 'tx',
   includeCurrent: true,
-  derived: [],
+  derived: [
+    { name: 'avg_amt_last_10m', expr: 'sum_amt_last_10m / double(num_trans_last_10m)', onNull: 'null', onDivZero: 'null', requestFields: [] },
+    { name: 'amt_ratio_1h_max', expr: 'request.amount / max_amt_last_1h', onNull: 'null', onDivZero: 'null', requestFields: ['amount'] },
+  ],
   features: [
     { name: 'num_trans_last_10m', agg: 'count', window: { kind: 'sliding', size: 10 * MIN }, precision: 0 },
     { name: 'sum_amt_last_10m', agg: 'sum', field: 'amt', window: { kind: 'sliding', size: 10 * MIN }, precision: 0 },
@@ -81,24 +84,35 @@ export function transactions(n: number, cards: number, t0 = 1_700_000_000_000, s
   return out;
 }
 
-/** Brute-force features of one card as of `t` (the oracle), with its version (= its event count). */
-export function oracle(txs: readonly Tx[], card: string, t: number): { version: number; values: Record<string, number | null> } {
+/**
+ * Brute-force features of one card as of `t` (the oracle), with its version (= its event count).
+ * Derived features are included when `request` is given (`amount` for amt_ratio_1h_max).
+ */
+export function oracle(
+  txs: readonly Tx[],
+  card: string,
+  t: number,
+  request?: { amount?: number },
+): { version: number; values: Record<string, number | null> } {
   const mine = txs.filter((x) => x.cc_num === card);
   const inWin = (w: number) => mine.filter((x) => x.trans_time > t - w && x.trans_time <= t);
   const upTo = mine.filter((x) => x.trans_time <= t);
   const w10 = inWin(10 * MIN);
   const w60 = inWin(60 * MIN);
-  return {
-    version: mine.length,
-    values: {
-      num_trans_last_10m: w10.length,
-      sum_amt_last_10m: w10.reduce((a, x) => a + x.amt, 0),
-      num_trans_last_1h: w60.length,
-      max_amt_last_1h: w60.length === 0 ? null : Math.max(...w60.map((x) => x.amt)),
-      num_trans_total: upTo.length,
-      sum_amt_total: upTo.reduce((a, x) => a + x.amt, 0),
-    },
+  const values: Record<string, number | null> = {
+    num_trans_last_10m: w10.length,
+    sum_amt_last_10m: w10.reduce((a, x) => a + x.amt, 0),
+    num_trans_last_1h: w60.length,
+    max_amt_last_1h: w60.length === 0 ? null : Math.max(...w60.map((x) => x.amt)),
+    num_trans_total: upTo.length,
+    sum_amt_total: upTo.reduce((a, x) => a + x.amt, 0),
   };
+  if (request !== undefined) {
+    values.avg_amt_last_10m = w10.length === 0 ? null : values.sum_amt_last_10m! / w10.length;
+    const max = values.max_amt_last_1h;
+    values.amt_ratio_1h_max = request.amount === undefined || max === null || max === 0 ? null : request.amount / max;
+  }
+  return { version: mine.length, values };
 }
 
 /** Compares feature values, sums to 1e-6 relative (float addition order may differ). */
