@@ -54,6 +54,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     forceCloseConnections: true,
   });
 
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     done(null, NdjsonBody.parse(body as string));
   });
