@@ -9,8 +9,8 @@
  * expiry check is what makes an expired record read as missing there.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
@@ -98,6 +98,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const { lib, native } = ensureInstalled();
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   const storage = opts.dbPath === undefined ? ['-inMemory'] : ['-dbPath', opts.dbPath, '-sharedDb'];
+  // DynamoDB Local writes dynamodb-local-metadata.json into its working directory: keep it out of the repo.
+  const cwd = mkdtempSync(join(tmpdir(), 'fenestra-dynamodb-local-'));
   let child: ChildProcess | undefined;
 
   const launch = async (port: number): Promise<string> => {
@@ -110,9 +112,9 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
         `-Djava.library.path=${native}`,
         '-cp', `${lib}/*`,
         'com.amazonaws.services.dynamodbv2.local.main.ServerRunner',
-        ...storage, '-port', String(port),
+        ...storage, '-port', String(port), '-disableTelemetry',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd },
     );
     trackChild(c);
     c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
@@ -136,7 +138,10 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
       endpoint = await launch(port);
       break;
     } catch (e) {
-      if (attempt >= 3 || (e as { bindFailed?: boolean }).bindFailed !== true) throw e;
+      if (attempt >= 3 || (e as { bindFailed?: boolean }).bindFailed !== true) {
+        rmSync(cwd, { recursive: true, force: true });
+        throw e;
+      }
       port = await freePort();
     }
   }
@@ -157,6 +162,9 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
       await kill();
       await launch(port);
     },
-    stop: kill,
+    stop: async () => {
+      await kill();
+      rmSync(cwd, { recursive: true, force: true });
+    },
   };
 }
