@@ -23,6 +23,8 @@ export interface RunningDaemon {
   readonly daemon: Daemon;
   readonly url: string;
   readonly dir: string;
+  /** Graceful stop (final checkpoint) and a new daemon on the same config and state directory. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,17 +32,30 @@ export interface RunningDaemon {
 export async function startTestDaemon(edit?: (yaml: string) => string): Promise<RunningDaemon> {
   const { dir, config } = await tempConfig(edit);
   const spec = await loadConfig(config);
-  const daemon = await startDaemon(spec, { host: '127.0.0.1', port: 0, processMetrics: false });
-  await daemon.ready;
-  return {
-    daemon,
-    url: daemon.url,
+  const boot = async (): Promise<Daemon> => {
+    const daemon = await startDaemon(spec, { host: '127.0.0.1', port: 0, processMetrics: false });
+    await daemon.ready;
+    return daemon;
+  };
+  let daemon = await boot();
+  const running: RunningDaemon = {
+    get daemon() {
+      return daemon;
+    },
+    get url() {
+      return daemon.url;
+    },
     dir,
+    restart: async () => {
+      await daemon.stop();
+      daemon = await boot();
+    },
     stop: async () => {
       await daemon.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return running;
 }
 
 export async function json(res: Response): Promise<any> {

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BatchGetRecordCommand,
+  BatchWriteRecordCommand,
+  DeleteRecordCommand,
+  GetRecordCommand,
+  PutRecordCommand,
+  ResourceNotFound,
+  SageMakerFeatureStoreRuntimeClient,
+  ValidationError,
+} from '@aws-sdk/client-sagemaker-featurestore-runtime';
+import { json, post, startTestDaemon, type RunningDaemon } from './harness.js';
+
+let d: RunningDaemon;
+let client: SageMakerFeatureStoreRuntimeClient;
+beforeAll(async () => {
+  d = await startTestDaemon();
+  client = new SageMakerFeatureStoreRuntimeClient({
+    endpoint: d.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'fenestra', secretAccessKey: 'fenestra' },
+    maxAttempts: 1,
+  });
+});
+afterAll(async () => {
+  client?.destroy();
+  await d?.stop();
+});
+
+const rec = (card: string, eventTime: string, avg: string, num: string) => [
+  { FeatureName: 'cc_num', ValueAsString: card },
+  { FeatureName: 'event_time', ValueAsString: eventTime },
+  { FeatureName: 'avg_amt_last_1w', ValueAsString: avg },
+  { FeatureName: 'num_trans_last_1w', ValueAsString: num },
+];
+const now = (offsetS = 0): string => new Date(Date.now() + offsetS * 1000).toISOString();
+
+describe('SageMaker Feature Store Runtime API through the real AWS SDK client', () => {
+  it('PutRecord then GetRecord returns the record; an older EventTime never overwrites a newer one', async () => {
+    const t1 = now(-60);
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('4473', t1, '120.5', '12') }));
+    const got = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: '4473' }));
+    expect(got.Record).toEqual(rec('4473', t1, '120.5', '12'));
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('4473', now(-3600), '1', '1') }));
+    const still = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: '4473', FeatureNames: ['avg_amt_last_1w'] }));
+    expect(still.Record).toEqual([{ FeatureName: 'avg_amt_last_1w', ValueAsString: '120.5' }]);
+    const t2 = now(-30);
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('4473', t2, '99', '13') }));
+    const newer = await json(await fetch(`${d.url}/v1/features/cc_batch/4473`));
+    expect(newer).toMatchObject({ found: true, version: Date.parse(t2), features: { avg_amt_last_1w: 99, num_trans_last_1w: 13 } });
+  });
+
+  it('GetRecord of a missing record is an empty answer; of an unknown group ResourceNotFound', async () => {
+    const miss = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'nobody' }));
+    expect(miss.Record).toBeUndefined();
+    await expect(client.send(new GetRecordCommand({ FeatureGroupName: 'nope', RecordIdentifierValueAsString: '1' }))).rejects.toBeInstanceOf(ResourceNotFound);
+  });
+
+  it('PutRecord refuses unknown features, bad values, aggregated groups and missing event time with ValidationError', async () => {
+    const bad = [
+      { FeatureGroupName: 'cc_batch', Record: [...rec('1', now(), '1', '1'), { FeatureName: 'colour', ValueAsString: 'red' }] },
+      { FeatureGroupName: 'cc_batch', Record: rec('1', now(), 'lots', '1') },
+      { FeatureGroupName: 'cc_batch', Record: rec('1', 'tomorrow', '1', '1') },
+      { FeatureGroupName: 'cc_agg', Record: rec('1', now(), '1', '1') },
+    ];
+    for (const input of bad) {
+      const e = await client.send(new PutRecordCommand(input)).then(() => null, (err: unknown) => err);
+      expect(e).toBeInstanceOf(ValidationError);
+    }
+    const raw = await fetch(`${d.url}/FeatureGroup/cc_batch`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Record: rec('1', now(), 'x', '1') }) });
+    expect(raw.status).toBe(400);
+    expect((await json(raw)).error).toMatchObject({ code: 'EVENT_FIELD_TYPE', field: 'avg_amt_last_1w' });
+  });
+
+  it('TtlDuration: an expired record reads as missing, ExpiresAt is reported', async () => {
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('ttl', now(-5), '1', '1'), TtlDuration: { Unit: 'Seconds', Value: 2 } }));
+    const gone = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'ttl' }));
+    expect(gone.Record).toBeUndefined();
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('ttl2', now(-5), '1', '1'), TtlDuration: { Unit: 'Hours', Value: 1 } }));
+    const live = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'ttl2', ExpirationTimeResponse: 'Enabled' }));
+    expect(live.Record).toHaveLength(4);
+    expect(Date.parse(live.ExpiresAt!)).toBeGreaterThan(Date.now());
+  });
+
+  it('BatchWriteRecord writes the good entries and reports the bad ones; BatchGetRecord reads stored and aggregated groups', async () => {
+    const w = await client.send(
+      new BatchWriteRecordCommand({
+        Entries: [
+          { FeatureGroupName: 'cc_batch', Record: rec('bw1', now(-10), '10', '1') },
+          { FeatureGroupName: 'cc_batch', Record: rec('bw2', now(-10), '20', '2') },
+          { FeatureGroupName: 'cc_batch', Record: rec('bw3', now(-10), 'NaNx', '2') },
+        ],
+      }),
+    );
+    expect(w.Errors).toHaveLength(1);
+    expect(w.Errors![0]!.ErrorCode).toBe('ValidationError');
+    expect(w.UnprocessedEntries ?? []).toEqual([]);
+    const r = await post(`${d.url}/v1/ingest/transactions?wait=visible`, [{ cc_num: 'bw1', amount: 30, trans_time: Date.now() - 1000 }, { cc_num: 'bw1', amount: 50, trans_time: Date.now() - 500 }]);
+    expect(r.status).toBe(200);
+    const g = await client.send(
+      new BatchGetRecordCommand({
+        Identifiers: [
+          { FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: ['bw1', 'bw2', 'bw3'] },
+          { FeatureGroupName: 'cc_agg', RecordIdentifiersValueAsString: ['bw1'], FeatureNames: ['num_trans_last_10m', 'avg_amt_last_10m'] },
+          { FeatureGroupName: 'nope', RecordIdentifiersValueAsString: ['bw1'] },
+        ],
+      }),
+    );
+    const byKey = Object.fromEntries(g.Records!.map((x) => [`${x.FeatureGroupName}/${x.RecordIdentifierValueAsString}`, x.Record]));
+    expect(Object.keys(byKey).sort()).toEqual(['cc_agg/bw1', 'cc_batch/bw1', 'cc_batch/bw2']);
+    expect(byKey['cc_batch/bw2']).toContainEqual({ FeatureName: 'avg_amt_last_1w', ValueAsString: '20' });
+    expect(byKey['cc_agg/bw1']).toEqual([
+      { FeatureName: 'num_trans_last_10m', ValueAsString: '2' },
+      { FeatureName: 'avg_amt_last_10m', ValueAsString: '40' },
+    ]);
+    expect(g.Errors).toEqual([expect.objectContaining({ FeatureGroupName: 'nope', RecordIdentifierValueAsString: 'bw1', ErrorCode: 'ResourceNotFound' })]);
+    expect(g.UnprocessedIdentifiers ?? []).toEqual([]);
+  });
+
+  it('DeleteRecord removes the record unless it is newer than EventTime; an older put cannot resurrect it', async () => {
+    const t = now(-100);
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('del', t, '5', '5') }));
+    await client.send(new DeleteRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del', EventTime: now(-200) }));
+    expect((await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del' }))).Record).toHaveLength(4);
+    await client.send(new DeleteRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del', EventTime: now(-50) }));
+    expect((await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del' }))).Record).toBeUndefined();
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('del', now(-80), '6', '6') }));
+    expect((await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del' }))).Record).toBeUndefined();
+    await expect(client.send(new DeleteRecordCommand({ FeatureGroupName: 'cc_agg', RecordIdentifierValueAsString: 'del', EventTime: now() }))).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('stored records and deletions survive a restart on the same state directory', async () => {
+    const t = now(-20);
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('durable', t, '7.25', '3') }));
+    await d.restart();
+    client.destroy();
+    client = new SageMakerFeatureStoreRuntimeClient({ endpoint: d.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const got = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'durable' }));
+    expect(got.Record).toEqual(rec('durable', t, '7.25', '3'));
+    expect((await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'del' }))).Record).toBeUndefined();
+  });
+});
