@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['engine.ts', 'serving.ts', 'online.ts', 'training.ts', 'kafka.ts', 'derived.ts'];
+const BENCHES = ['engine.ts', 'runtime.ts', 'serving.ts', 'online.ts', 'training.ts', 'kafka.ts', 'derived.ts'];
 const here = fileURLToPath(new URL('.', import.meta.url));
 const smoke = process.argv.includes('--smoke');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

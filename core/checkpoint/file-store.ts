@@ -19,7 +19,7 @@ export interface FileCheckpointStoreOptions {
   readonly dir: string;
   /**
    * Compact (fold the deltas into a new snapshot) when the deltas' total size exceeds the snapshot's
-   * size times this factor (default 1) and `minCompactBytes`, or when there are `maxDeltas` deltas.
+   * size times this factor (default 2) and `minCompactBytes`, or when there are `maxDeltas` deltas.
    */
   readonly compactRatio?: number;
   /** Do not compact for less than this many delta bytes (default 1 MiB). */
@@ -74,7 +74,7 @@ export class FileCheckpointStore implements CheckpointStore {
   constructor(private readonly options: FileCheckpointStoreOptions) {
     this.dir = options.dir;
     this.opts = {
-      compactRatio: options.compactRatio ?? 1,
+      compactRatio: options.compactRatio ?? 2,
       minCompactBytes: options.minCompactBytes ?? 1 << 20,
       maxDeltas: options.maxDeltas ?? 100,
       yieldEvery: options.yieldEvery ?? 20_000,
@@ -292,12 +292,13 @@ export class FileCheckpointStore implements CheckpointStore {
     const files = [...(snapshot ? [snapshot] : []), ...deltas];
     for (const mf of files) {
       const parsed = await this.readStateFile(mf);
-      const pending: CheckpointEntry[] = [];
-      // Parse the whole file first (it throws on a structural error before anything is folded).
+      // Folding straight into `entries` is safe: on any error the whole fold is discarded.
+      const batch: CheckpointEntry[] = [];
       parsed.forEach((group, key, value) => {
-        pending.push({ group, key, value });
+        batch.push({ group, key, value });
       });
-      for (const e of pending) {
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i]!;
         const id = entryId(e.group, e.key);
         if (e.value === null) entries.delete(id);
         else entries.set(id, e);
