@@ -9,8 +9,9 @@
  * the same port and directory with `restart()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -25,13 +26,20 @@ export interface RedisServerOptions {
   readonly port?: number;
   /** Milliseconds to wait for the server to answer PING (default 20 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * Serve TLS only (`--tls-port`, plain port off) with a self-signed certificate for 127.0.0.1 made
+   * with `openssl` in the server's directory; `url` is then `rediss://` and `caPem` the certificate.
+   */
+  readonly tls?: boolean;
 }
 
 export interface RedisServer {
   readonly host: '127.0.0.1';
   readonly port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with `tls`) */
   readonly url: string;
+  /** With `tls`: the PEM certificate clients must trust. */
+  readonly caPem?: string;
   /** The server's working directory (AOF files live here). */
   readonly dir: string;
   /** The running server's pid (undefined while it is down). */
@@ -58,14 +66,14 @@ function assertRedisInstalled(): void {
 }
 
 /** Resolves when `PING` gets `+PONG` (a server still loading its AOF answers `-LOADING`). */
-async function waitForPong(port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
+async function waitForPong(port: number, child: ChildProcess, timeoutMs: number, log: () => string, ca?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`startRedis: redis-server exited (${child.exitCode ?? child.signalCode}) before answering on port ${port}:\n${log()}`);
     }
     const ok = await new Promise<boolean>((resolve) => {
-      const sock = connect({ host: '127.0.0.1', port });
+      const sock: Socket = ca === undefined ? connect({ host: '127.0.0.1', port }) : tlsConnect({ host: '127.0.0.1', port, ca });
       let buf = '';
       const done = (v: boolean): void => {
         sock.destroy();
@@ -77,7 +85,7 @@ async function waitForPong(port: number, child: ChildProcess, timeoutMs: number,
         buf += d.toString('utf8');
         if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
       });
-      sock.once('connect', () => sock.write('PING\r\n'));
+      sock.once(ca === undefined ? 'connect' : 'secureConnect', () => sock.write('PING\r\n'));
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`startRedis: redis-server on port ${port} did not answer PING within ${timeoutMs} ms:\n${log()}`);
@@ -92,10 +100,29 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   const timeoutMs = opts.startTimeoutMs ?? 20_000;
   let child: ChildProcess | undefined;
   let stopped = false;
+  let caPem: string | undefined;
+  if (opts.tls === true) {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+    if (r.error !== undefined || r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`startRedis: cannot make a test certificate with \`openssl\` (apt-get install -y openssl): ${r.error?.message ?? r.stderr}`);
+    }
+    caPem = readFileSync(cert, 'utf8');
+  }
 
   const launch = async (port: number): Promise<void> => {
+    const tlsArgs = caPem === undefined ? [] : [
+      '--tls-port', String(port),
+      '--tls-cert-file', join(dir, 'cert.pem'),
+      '--tls-key-file', join(dir, 'key.pem'),
+      '--tls-ca-cert-file', join(dir, 'cert.pem'),
+      '--tls-auth-clients', 'no',
+    ];
     const args = [
-      '--port', String(port),
+      '--port', caPem === undefined ? String(port) : '0',
+      ...tlsArgs,
       '--bind', '127.0.0.1',
       '--dir', dir,
       '--save', '',
@@ -115,7 +142,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
     c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
     child = c;
-    await waitForPong(port, c, timeoutMs, () => out);
+    await waitForPong(port, c, timeoutMs, () => out, caPem);
   };
 
   let port = opts.port ?? (await freePort());
@@ -144,7 +171,8 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   return {
     host: '127.0.0.1',
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${caPem === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
+    ...(caPem === undefined ? {} : { caPem }),
     dir,
     pid: () => child?.pid,
     kill: killNow,

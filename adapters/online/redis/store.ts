@@ -78,6 +78,8 @@ export class RedisOnlineStore implements OnlineStore {
   private readonly prefixes = new Map<string, string>();
   private readonly chunk: number;
   private loading: Promise<void> | undefined;
+  /** The last connection error (a TLS or auth failure explains a bare "Connection is closed"). */
+  private lastConnectionError: string | undefined;
 
   constructor(cfg: RedisOnlineConfig, logger: Logger, groups: readonly string[] = [], client?: Redis | Cluster) {
     checkOverrideGroups(cfg.groupPrefixes, groups, 'online.groupPrefixes');
@@ -85,7 +87,10 @@ export class RedisOnlineStore implements OnlineStore {
     this.logger = logger;
     this.client = client ?? createRedisClient(cfg);
     this.chunk = this.client instanceof Cluster ? 1 : Math.max(1, cfg.writeChunkSize ?? 128);
-    this.client.on('error', (e: Error) => this.logger.debug({ err: e.message }, 'redis connection error'));
+    this.client.on('error', (e: Error) => {
+      this.lastConnectionError = e.message;
+      this.logger.debug({ err: e.message }, 'redis connection error');
+    });
   }
 
   /** The Redis key of one record. */
@@ -103,7 +108,8 @@ export class RedisOnlineStore implements OnlineStore {
       await this.client.connect();
       await this.loadScripts();
     } catch (e) {
-      throw new FenestraError('STORE_UNAVAILABLE', `redis online store: cannot connect (${(e as Error).message})`, { cause: e });
+      const last = this.lastConnectionError !== undefined && this.lastConnectionError !== (e as Error).message ? `; last connection error: ${this.lastConnectionError}` : '';
+      throw new FenestraError('STORE_UNAVAILABLE', `redis online store: cannot connect (${(e as Error).message}${last})`, { cause: e });
     }
   }
 

@@ -104,3 +104,27 @@ describe('redis online store: specifics', () => {
     s.client.disconnect();
   });
 });
+
+describe('redis online store over TLS', () => {
+  let tlsServer: RedisServer | undefined;
+  afterAll(async () => {
+    await tlsServer?.stop();
+  });
+
+  it('connects with rediss:// and a trusted CA, and refuses a server it cannot verify', async () => {
+    tlsServer = await startRedis({ tls: true });
+    expect(tlsServer.url.startsWith('rediss://')).toBe(true);
+    const s = new RedisOnlineStore({ url: tlsServer.url, tls: { ca: tlsServer.caPem! } }, testLogger());
+    await s.open();
+    try {
+      const g = freshGroup('tls');
+      expect(await s.write([{ group: g, key: 'k', version: 1, value: Buffer.from('secret') }])).toEqual({ applied: 1, skipped: 0 });
+      expect(Buffer.from((await s.read(g, ['k'], Date.now()))[0]!.value).toString()).toBe('secret');
+    } finally {
+      await s.close();
+    }
+    const untrusting = new RedisOnlineStore({ url: tlsServer.url, connectTimeoutMs: 2000 }, testLogger());
+    await expect(untrusting.open()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/certificate/i) });
+    untrusting.client.disconnect();
+  });
+});
