@@ -51,13 +51,13 @@ export interface TransactionBatch {
 
 /** Column names and types, in output order. */
 export const TRANSACTION_COLUMNS = [
-  { name: 'tid', type: 'long' },
-  { name: 'cc_num', type: 'string' },
-  { name: 'trans_time', type: 'timestamp' },
-  { name: 'amount', type: 'double' },
-  { name: 'merchant', type: 'string' },
-  { name: 'category', type: 'string' },
-  { name: 'is_fraud', type: 'int' },
+  { name: 'tid', type: 'long', required: true },
+  { name: 'cc_num', type: 'string', required: true },
+  { name: 'trans_time', type: 'timestamp', required: true },
+  { name: 'amount', type: 'double', required: true },
+  { name: 'merchant', type: 'string', required: true },
+  { name: 'category', type: 'string', required: true },
+  { name: 'is_fraud', type: 'int', required: true },
 ] as const;
 
 export function batchColumns(b: TransactionBatch): ArrayLike<unknown>[] {

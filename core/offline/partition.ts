@@ -2,7 +2,7 @@
  * Hive-style partition paths: `<table>/date=YYYY-MM-DD/hour=HH/part-<checkpointId>-<seq>.parquet`
  * (UTC), and the `_staging/` prefix that holds staged files until their checkpoint commits them.
  */
-import type { OfflineBatch } from '../../../core/contracts/offline-store.js';
+import type { OfflineBatch } from '../contracts/offline-store.js';
 
 export const STAGING_PREFIX = '_staging/';
 const HOUR = 3_600_000;

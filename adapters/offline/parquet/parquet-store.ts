@@ -15,7 +15,7 @@ import type { OfflineBatch, OfflineStore, StagedFile } from '../../../core/contr
 import type { Logger } from '../../../core/contracts/logger.js';
 import { BlobNotFound, type BlobStore } from './blob-store.js';
 import { MemorySink, ParquetStreamWriter } from './parquet-writer.js';
-import { finalPath, partitionOf, splitByPartition, stagedPath, STAGING_PREFIX } from './partition.js';
+import { finalPath, partitionOf, splitByPartition, stagedPath, STAGING_PREFIX } from '../../../core/offline/partition.js';
 
 export interface ParquetStoreOptions {
   /** Snappy page compression (default true). */
