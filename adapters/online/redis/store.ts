@@ -63,13 +63,14 @@ export function createRedisClient(cfg: RedisOnlineConfig): Redis | Cluster {
 
 /**
  * OnlineStore on Redis. Each record is one string at `<keyPrefix><groupPrefix><key>` packing version,
- * expiresAt and the value bytes (record-format.ts); writes go through the compare-and-set script of scripts.ts by
- * EVALSHA (loaded once per server, reloaded on NOSCRIPT after a restart), many records per call on a
- * single server and one per call on a cluster; ioredis auto-pipelining sends all calls of one `write`
- * as one pipeline. A `read` is one MGET on a single server, one GET per key (pipelined per node) on a cluster. The key also gets a Redis TTL at expiresAt, and reads
- * check expiry themselves. While Redis is unreachable commands fail at once (no offline queue), so
- * `write` rejects and the engine retries; a rejected `write` may have been partly applied, which the
- * version guard makes harmless.
+ * expiresAt and the value bytes (record-format.ts). Writes go through the compare-and-set script of
+ * scripts.ts by EVALSHA (loaded once per server, reloaded on NOSCRIPT after a restart), many records
+ * per call on a single server and one per call on a cluster; ioredis auto-pipelining sends all calls
+ * of one `write` as one pipeline. A `read` is one MGET on a single server, one GET per key (pipelined
+ * per node) on a cluster. The key also gets a Redis TTL at expiresAt, and reads check expiry
+ * themselves. While Redis is unreachable commands fail at once (no offline queue), so `write` rejects
+ * and the engine retries; a rejected `write` may have been partly applied, which the version guard
+ * makes harmless. Threading: reads may run concurrently with each other and with one write.
  */
 export class RedisOnlineStore implements OnlineStore {
   readonly client: Redis | Cluster;
@@ -108,6 +109,7 @@ export class RedisOnlineStore implements OnlineStore {
       await this.client.connect();
       await this.loadScripts();
     } catch (e) {
+      this.client.disconnect(); // no reconnect loop behind a failed open; open() may be called again
       const last = this.lastConnectionError !== undefined && this.lastConnectionError !== (e as Error).message ? `; last connection error: ${this.lastConnectionError}` : '';
       throw new FenestraError('STORE_UNAVAILABLE', `redis online store: cannot connect (${(e as Error).message}${last})`, { cause: e });
     }
