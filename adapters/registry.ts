@@ -18,7 +18,7 @@ export const BUILTIN_ADAPTERS: Readonly<Record<string, () => Promise<unknown>>> 
   memory: () => import('./online/memory/index.js'),
   // embedded: () => import('./online/embedded/index.js'),
   // --- offline stores ---
-  // parquet: () => import('./offline/parquet/index.js'),
+  parquet: () => import('./offline/parquet/index.js'),
 };
 
 /**

@@ -5,6 +5,8 @@ import { ENGINE_VERSION } from '../core/version.js';
 import { isFenestraError } from '../core/errors.js';
 import { registerValidate } from './commands/validate.js';
 import { registerStart } from './commands/start.js';
+import { registerGenData } from './commands/gen-data.js';
+import { registerTrainingSet } from './commands/training-set.js';
 
 /**
  * Each subcommand lives in cli/commands/<name>.ts and exports `register<Name>(program)`.
@@ -13,6 +15,8 @@ import { registerStart } from './commands/start.js';
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerValidate,
   registerStart,
+  registerGenData,
+  registerTrainingSet,
 ];
 
 /** Builds the `fenestra` command line program (exported for tests and embedding). */
