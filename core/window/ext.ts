@@ -45,8 +45,9 @@ function foldIntoTiles(g: CompiledGroup, ext: Ext, i: number, raw: RawArr, from:
     let o = tiles.length - layout.stride;
     if (o < 0 || (tiles[o] as number) !== start) {
       o = tiles.length;
-      tiles.length = o + layout.stride;
-      tiles[o] = start;
+      // push (not a length write) keeps fast elements and reuses the capacity freed by expiry.
+      tiles.push(start);
+      for (let k = 1; k < layout.stride; k++) tiles.push(0);
       initPartial(tiles, o + 1, layout.partial);
     }
     foldEvent(tiles, o + 1, layout.partial, raw, ri);
@@ -57,7 +58,11 @@ function expireTiles(ext: Ext, i: number, stride: number, floor: number): void {
   const tiles = ext.tiles[i]!;
   let k = 0;
   while (k < tiles.length && (tiles[k] as number) < floor) k += stride;
-  if (k > 0) tiles.splice(0, k);
+  if (k === 0) return;
+  // Shift in place; shrinking the length keeps the capacity for the next tiles (no allocation).
+  const len = tiles.length - k;
+  for (let j = 0; j < len; j++) tiles[j] = tiles[j + k]!;
+  tiles.length = len;
 }
 
 /** Whether advancing newest from `oldNewest` to the array's newest needs folding or dropping. */
