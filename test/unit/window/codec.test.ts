@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FenestraError } from '../../../core/errors.js';
+import { AggregatedGroupState, readEncoded } from '../../../core/window/index.js';
+import { ccAgg, group, HOUR, MIN, source } from './fixtures.js';
+import { featuresFor } from './oracle.js';
+
+const src = source([['x', 'double'], ['s', 'string'], ['b', 'boolean']], 50);
+const spec = group([
+  ...featuresFor('e', { kind: 'sliding', size: 300, precision: 0 }),
+  ...featuresFor('t', { kind: 'sliding', size: 900, precision: 70 }),
+  ...featuresFor('u', { kind: 'tumbling', size: 400, precision: 100 }),
+  ...featuresFor('l', { kind: 'lifetime', size: 0, precision: 0 }),
+]);
+
+const eventsArb = fc.array(
+  fc.record({
+    dt: fc.integer({ min: -60, max: 300 }),
+    x: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), { nil: null }),
+    s: fc.option(fc.string({ unit: 'binary', maxLength: 6 }), { nil: null }),
+    b: fc.option(fc.boolean(), { nil: null }),
+  }),
+  { minLength: 1, maxLength: 40 },
+);
+
+function build(events: ReadonlyArray<{ dt: number; x: number | null; s: string | null; b: boolean | null }>): { st: AggregatedGroupState; newest: number } {
+  const st = new AggregatedGroupState(spec, src);
+  let t = 1_700_000_000_000;
+  let newest = -Infinity;
+  for (const e of events) {
+    t += e.dt;
+    if (st.apply('k', t, e).ok) newest = Math.max(newest, t);
+  }
+  return { st, newest };
+}
+
+function code(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof FenestraError ? e.code : String(e);
+  }
+  return 'no error';
+}
+
+describe('encode / restore', () => {
+  it('restores states that read exactly like the original (property)', () => {
+    fc.assert(
+      fc.property(eventsArb, fc.array(fc.integer({ min: -50, max: 3000 }), { minLength: 1, maxLength: 5 }), (events, offsets) => {
+        const { st, newest } = build(events);
+        const bytes = st.encode('k')!;
+        const copy = new AggregatedGroupState(spec, src);
+        copy.restore('k', bytes);
+        for (const off of offsets) {
+          expect(copy.read('k', newest + off)).toEqual(st.read('k', newest + off));
+          expect(readEncoded(spec, src, bytes, newest + off)).toEqual(st.read('k', newest + off));
+        }
+        expect(copy.encode('k')).toEqual(bytes);
+        // restored state keeps working like the original
+        expect(copy.apply('k', newest + 1, { x: 1, s: 'z', b: true })).toEqual(st.apply('k', newest + 1, { x: 1, s: 'z', b: true }));
+        expect(copy.encode('k')).toEqual(st.encode('k'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses any changed, truncated or extended bytes with CHECKPOINT_CORRUPT and keeps the old state (property)', () => {
+    fc.assert(
+      fc.property(eventsArb, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.constantFrom('flip', 'truncate', 'extend'), (events, at, xor, how) => {
+        const { st, newest } = build(events);
+        const bytes = st.encode('k')!;
+        const bad = new Uint8Array(bytes);
+        const i = at % bytes.length;
+        let input: Uint8Array = bad;
+        if (how === 'flip') bad[i] ^= xor;
+        else if (how === 'truncate') input = bad.subarray(0, i);
+        else input = new Uint8Array([...bytes, xor]);
+        const target = new AggregatedGroupState(spec, src);
+        target.apply('k', 5, { x: 7 });
+        expect(code(() => target.restore('k', input))).toBe('CHECKPOINT_CORRUPT');
+        expect(code(() => readEncoded(spec, src, input, newest))).toBe('CHECKPOINT_CORRUPT');
+        expect(target.read('k', 5).values.e_sum_x).toBe(7);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses bytes written for another feature layout with CHECKPOINT_MISMATCH', () => {
+    const a = new AggregatedGroupState(group(ccAgg()), source([['amount', 'double']], MIN));
+    a.apply('k', 1_700_000_000_000, { amount: 3 });
+    const other = ccAgg().map((f) => (f.precision === HOUR ? { ...f, precision: 2 * HOUR } : f));
+    const b = new AggregatedGroupState(group(other), source([['amount', 'double']], MIN));
+    expect(code(() => b.restore('k', a.encode('k')!))).toBe('CHECKPOINT_MISMATCH');
+    expect(code(() => b.restore('k', new Uint8Array([1, 2, 3])))).toBe('CHECKPOINT_CORRUPT');
+  });
+});
