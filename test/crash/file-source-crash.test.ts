@@ -1,7 +1,7 @@
 /**
  * Crash recovery (issue 2, "must show"): a real child process consumes a file source (NDJSON + CSV
- * + Parquet splits) and checkpoints every 50 ms; the test SIGKILLs it at random moments after it
- * reports READY — and, in every other run, the child kills itself at random points inside
+ * + Parquet splits) and checkpoints every 50 ms; the test SIGKILLs it at random moments (20–300 ms
+ * after READY or after its 1st–3rd checkpoint) — and, in every third run, the child kills itself at random points inside
  * checkpoint commits and compactions (torn temp files, deltas written but not published, manifest
  * replaced but old files not yet removed) — then restarts it from its state directory, until it
  * finishes. The final features of EVERY key (as of a fixed instant) and the dead-letter file must
@@ -43,8 +43,14 @@ interface RunResult {
   readonly recovered: { checkpoint: number; positions: Record<string, Record<string, number>> } | null;
 }
 
-/** Runs the child once; kills it `killAfterMs` after READY (unless null). */
-function runChild(config: string, out: string, env: Record<string, string>, killAfterMs: number | null): Promise<RunResult> {
+/** When to kill: `delayMs` after the `afterCheckpoints`-th checkpoint the run reports (0: after READY). */
+interface KillPlan {
+  readonly afterCheckpoints: number;
+  readonly delayMs: number;
+}
+
+/** Runs the child once; kills it per `plan` (unless null). */
+function runChild(config: string, out: string, env: Record<string, string>, plan: KillPlan | null): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, config, out, String(data.end)], {
       cwd: ROOT,
@@ -58,10 +64,12 @@ function runChild(config: string, out: string, env: Record<string, string>, kill
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (killAfterMs !== null && timer === undefined && stdout.includes('READY')) {
+      if (plan === null || timer !== undefined || !stdout.includes('READY')) return;
+      const seen = stdout.split('\n').filter((l) => l.startsWith('CHECKPOINT ')).length;
+      if (seen >= plan.afterCheckpoints) {
         timer = setTimeout(() => {
           killedByTest = child.kill('SIGKILL');
-        }, killAfterMs);
+        }, plan.delayMs);
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -139,14 +147,14 @@ describe('crash recovery with a file source', () => {
       for (let attempt = 0; ; attempt++) {
         expect(attempt, 'the crashed run makes no progress').toBeLessThan(400);
         const killing = kills < MIN_KILLS;
-        // A cycle of four: short kills (20–300 ms after READY), and longer ones (0.3–1.5 s) so that
-        // the kills spread over the whole input; one in four also kills itself inside checkpoint I/O.
-        const phase = attempt % 4;
+        // Kill at a random moment: 20–300 ms after READY or after the 1st–3rd checkpoint of the run
+        // (counting checkpoints, not wall time, keeps the kills spread over the input however loaded
+        // the machine is). One run in three also kills itself inside checkpoint I/O.
         const env: Record<string, string> = { FENESTRA_TEST_MIN_COMPACT: '200000' };
-        if (killing && phase === 1) env['FENESTRA_TEST_FAULT_P'] = '0.05';
-        const delay = phase % 2 === 0 ? 20 + Math.floor(r() * 280) : 300 + Math.floor(r() * 1200);
-        const res = await runChild(config, out, env, killing ? delay : null);
-        if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, delay, JSON.stringify(env), res.outcome, JSON.stringify(res.recovered), res.stderr.slice(0, 200));
+        if (killing && attempt % 3 === 1) env['FENESTRA_TEST_FAULT_P'] = '0.05';
+        const plan: KillPlan = { afterCheckpoints: Math.floor(r() * 4), delayMs: 20 + Math.floor(r() * 280) };
+        const res = await runChild(config, out, env, killing ? plan : null);
+        if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, JSON.stringify(plan), JSON.stringify(env), res.outcome, JSON.stringify(res.recovered), res.stderr.slice(0, 200));
         if (res.recovered) recoveredFrom.add(JSON.stringify(res.recovered.positions));
         if (res.outcome === 'finished') break;
         kills++;
