@@ -82,4 +82,35 @@ describe('makeDecoder', () => {
       }),
     );
   });
+
+  it('decodes a record given as JSON values, JSON text, or CSV-style text to the same typed event (property)', () => {
+    const record = fc.record(
+      {
+        cc_num: fc.string({ minLength: 1 }),
+        amount: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        trans_time: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        merchant: fc.string(),
+        n: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        flag: fc.boolean(),
+      },
+      { requiredKeys: ['cc_num', 'amount', 'trans_time'] },
+    );
+    fc.assert(
+      fc.property(record, (rec) => {
+        const direct = decode(rec);
+        expect(direct.ok).toBe(true);
+        if (!direct.ok) return;
+        // The oracle: the schema's fields, typed, absent optional ones left out.
+        const expected: Record<string, unknown> = { cc_num: rec.cc_num, amount: rec.amount, trans_time: rec.trans_time };
+        for (const k of ['merchant', 'n', 'flag'] as const) if (rec[k] !== undefined) expected[k] = rec[k];
+        expect(direct).toEqual({ ok: true, key: rec.cc_num, ts: rec.trans_time, event: expected });
+        expect(decode(JSON.stringify(rec))).toEqual(decode(JSON.parse(JSON.stringify(rec)) as unknown));
+        const asText: Record<string, string> = {};
+        for (const [k, v] of Object.entries(rec)) asText[k] = k === 'trans_time' ? new Date(v as number).toISOString() : String(v);
+        const fromText = decode(asText);
+        expect(fromText).toEqual({ ...direct, event: { ...direct.event, amount: Number(String(rec.amount)) } });
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
