@@ -19,10 +19,21 @@ export class ByteChunks {
     this.readAt = offset;
   }
 
+  /** File size when opened (for lag estimates). */
+  size = 0;
+
   static async open(path: string, offset: number): Promise<ByteChunks> {
     const c = new ByteChunks(path, offset);
     c.fh = await open(path, 'r');
+    c.size = (await c.fh.stat()).size;
     return c;
+  }
+
+  /** Records left, estimated from the bytes left and the mean size of the records read so far. */
+  estimateRemaining(startOffset: number, recordsRead: number): number | undefined {
+    if (recordsRead === 0) return undefined;
+    const mean = (this.offset - startOffset) / recordsRead;
+    return mean > 0 ? Math.ceil((this.size - this.offset) / mean) : undefined;
   }
 
   /** Reads the next chunk into `buf`; sets `eof` when nothing is left. */

@@ -27,7 +27,9 @@ export class CsvReader implements SplitReader {
     private readonly chunks: ByteChunks,
     private readonly header: readonly string[],
     private readonly delim: number,
-  ) {}
+  ) {
+    this.startOffset = chunks.offset;
+  }
 
   static async open(file: DataFile, position: number, delimiter: string): Promise<CsvReader> {
     const delim = delimiter.charCodeAt(0);
@@ -90,11 +92,16 @@ export class CsvReader implements SplitReader {
       c.consume(r.next);
       out.push({ split: this.id, position: c.offset, value, origin });
     }
+    this.recordsRead += out.length;
     return out;
   }
 
+  private readonly startOffset: number;
+  private recordsRead = 0;
+
+  /** Estimated from the bytes left and the mean record size so far. */
   remaining(): number | undefined {
-    return undefined;
+    return this.done ? 0 : this.chunks.estimateRemaining(this.startOffset, this.recordsRead);
   }
 
   close(): Promise<void> {

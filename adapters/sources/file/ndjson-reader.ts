@@ -22,7 +22,9 @@ export class NdjsonReader implements SplitReader {
   private constructor(
     readonly id: string,
     private readonly chunks: ByteChunks,
-  ) {}
+  ) {
+    this.startOffset = chunks.offset;
+  }
 
   static async open(file: DataFile, position: number): Promise<NdjsonReader> {
     return new NdjsonReader(file.id, await ByteChunks.open(file.path, position));
@@ -59,11 +61,16 @@ export class NdjsonReader implements SplitReader {
       c.consume(nl + 1);
       if (!blank) out.push({ split: this.id, position: c.offset, value: text, origin: `${this.id} @ byte ${start}` });
     }
+    this.recordsRead += out.length;
     return out;
   }
 
+  private readonly startOffset: number;
+  private recordsRead = 0;
+
+  /** Estimated from the bytes left and the mean record size so far. */
   remaining(): number | undefined {
-    return undefined;
+    return this.done ? 0 : this.chunks.estimateRemaining(this.startOffset, this.recordsRead);
   }
 
   close(): Promise<void> {

@@ -65,6 +65,15 @@ describe('file source', () => {
     await writeFile(path, text);
     const all = (await readAll(await openSource(path), 64)).map(valueOf);
     expect(all).toEqual(lines);
+    // Lag: estimated records left in the split being read.
+    const partial = await openSource(path);
+    await readAll(partial, 50, 100);
+    const lag = partial.lag!()['a.ndjson']!;
+    expect(lag).toBeGreaterThan(150);
+    expect(lag).toBeLessThan(250);
+    await readAll(partial, 500);
+    expect(partial.lag!()).toEqual({});
+    await partial.close();
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 97 }), async (cut, batch) => {
         expect(await readWithRestart(path, batch, cut)).toEqual(lines);
