@@ -7,6 +7,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerStart } from './commands/start.js';
 import { registerGenData } from './commands/gen-data.js';
 import { registerTrainingSet } from './commands/training-set.js';
+import { registerBackfill } from './commands/backfill.js';
 
 /**
  * Each subcommand lives in cli/commands/<name>.ts and exports `register<Name>(program)`.
@@ -17,6 +18,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerStart,
   registerGenData,
   registerTrainingSet,
+  registerBackfill,
 ];
 
 /** Builds the `fenestra` command line program (exported for tests and embedding). */
