@@ -4,7 +4,7 @@
  *   u8 format(=1) · u32 layoutTag · f64 newest · varuint version · varuint nRaw
  *   nRaw × ( varuint(newest − ts) · per raw field: f64 (numeric, NaN = absent) | str )
  *   per tile set: varuint nTiles · nTiles × ( varuint tileIndexDelta · partial )
- *   u8 hasLifetime · [partial]
+ *   lifetime partial (only for groups with lifetime features)
  *   u32 FNV-1a checksum of everything before it
  *
  * str = varuint(byteLength + 1) · UTF-8 bytes (0 = null). partial = varuint count · per field slot:
@@ -15,9 +15,10 @@
  */
 import { FenestraError } from '../errors.js';
 import type { CompiledGroup, PartialLayout } from './layout.js';
-import { newExt, type Ext } from './ext.js';
+import {
+  allocArray, H_NEWEST, H_VERSION, headLength, lifeAt, newEntity, rawAt, rawCount, setRawCount, setTileCount, tileCount, tilesAt, type RawValue,
+} from './entity-array.js';
 import { initPartial, type Cells } from './partial.js';
-import { HEAD, H_COUNT, H_NEWEST, H_VERSION, newRaw, rawCount, type RawArr, type RawValue } from './raw-buffer.js';
 import { floorTo } from './retention.js';
 
 const FORMAT = 1;
@@ -199,49 +200,47 @@ function readPartial(r: Reader, a: Cells, o: number, layout: PartialLayout): voi
 }
 
 /** Encodes one entity's state. The result is a fresh copy the caller owns. */
-export function encodeEntity(g: CompiledGroup, raw: RawArr, ext: Ext | null): Uint8Array {
+export function encodeEntity(g: CompiledGroup, a: Cells): Uint8Array {
   w.pos = 0;
-  const newest = raw[H_NEWEST] as number;
+  const newest = a[H_NEWEST] as number;
   w.u8(FORMAT);
   w.u32(g.layoutTag);
   w.f64(newest);
-  w.varuint(raw[H_VERSION] as number);
-  const n = rawCount(raw);
+  w.varuint(a[H_VERSION] as number);
+  const n = rawCount(a);
   w.varuint(n);
   const stride = g.stride;
   const fields = g.fields;
+  const base = rawAt(g, a);
   for (let e = 0; e < n; e++) {
-    const ri = HEAD + e * stride;
-    w.varuint(newest - (raw[ri] as number));
-    for (let j = 0; j < fields.length; j++) writeValue(fields[j]!.numeric, raw[ri + 1 + j]!);
+    const ri = base + e * stride;
+    w.varuint(newest - (a[ri] as number));
+    for (let j = 0; j < fields.length; j++) writeValue(fields[j]!.numeric, a[ri + 1 + j] as RawValue);
   }
   for (let i = 0; i < g.tileSets.length; i++) {
     const ts = g.tileSets[i]!;
-    const tiles = ext?.tiles[i];
-    const count = tiles ? tiles.length / ts.stride : 0;
+    const count = tileCount(a, i);
+    const at = tilesAt(g, a, i);
     w.varuint(count);
     let prev = floorTo(newest, ts.precision) / ts.precision;
     for (let k = 0; k < count; k++) {
-      const o = k * ts.stride;
-      const idx = (tiles![o] as number) / ts.precision;
+      const o = at + k * ts.stride;
+      const idx = (a[o] as number) / ts.precision;
       w.varuint(k === 0 ? prev - idx : idx - prev);
       prev = idx;
-      writePartial(tiles!, o + 1, ts.partial);
+      writePartial(a, o + 1, ts.partial);
     }
   }
-  if (g.life && ext?.life) {
-    w.u8(1);
-    writePartial(ext.life, 0, g.life);
-  } else w.u8(0);
+  if (g.life) writePartial(a, lifeAt(g), g.life);
   const sum = fnv1a(w.buf, w.pos);
   w.u32(sum);
   return w.buf.slice(0, w.pos);
 }
 
 /** Decodes an encoded entity; throws CHECKPOINT_CORRUPT (or CHECKPOINT_MISMATCH for another layout). */
-export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): { raw: RawArr; ext: Ext | null } {
+export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): Cells {
   if (!(bytes instanceof Uint8Array)) corrupt('not a byte array');
-  if (bytes.length < 1 + 4 + 8 + 1 + 1 + 1 + 4) corrupt(`too short (${bytes.length} bytes)`);
+  if (bytes.length < 1 + 4 + 8 + 1 + 1 + 4) corrupt(`too short (${bytes.length} bytes)`);
   const end = bytes.length - 4;
   const r = new Reader(bytes, bytes.length);
   r.pos = end;
@@ -261,27 +260,23 @@ export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): { raw: RawArr
   const n = r2.varuint();
   if (n > end) corrupt('raw event count exceeds the data');
   const stride = g.stride;
-  const raw = newRaw(stride, n);
-  raw[H_NEWEST] = newest;
-  raw[H_VERSION] = version;
+  const rawEvents: Cells = new Array(n * stride);
   let prevTs = -Infinity;
   for (let e = 0; e < n; e++) {
-    const ri = HEAD + e * stride;
+    const ri = e * stride;
     const ts = newest - r2.varuint();
     if (ts < prevTs) corrupt('raw events out of order');
     prevTs = ts;
-    raw[ri] = ts;
-    for (let j = 0; j < g.fields.length; j++) raw[ri + 1 + j] = readValue(r2, g.fields[j]!.numeric);
+    rawEvents[ri] = ts;
+    for (let j = 0; j < g.fields.length; j++) rawEvents[ri + 1 + j] = readValue(r2, g.fields[j]!.numeric);
   }
-  raw[H_COUNT] = n;
   if (n > version) corrupt('more raw events than the version counts');
-  let ext: Ext | null = null;
+  const tileSets: Cells[] = [];
+  let slots = headLength(g) + n * stride;
   for (let i = 0; i < g.tileSets.length; i++) {
     const ts = g.tileSets[i]!;
     const count = r2.varuint();
     if (count > end) corrupt('tile count exceeds the data');
-    if (count === 0) continue;
-    ext ??= newExt(g);
     const tiles: Cells = new Array(count * ts.stride);
     let idx = floorTo(newest, ts.precision) / ts.precision;
     for (let k = 0; k < count; k++) {
@@ -292,16 +287,24 @@ export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): { raw: RawArr
       tiles[o] = idx * ts.precision;
       readPartial(r2, tiles, o + 1, ts.partial);
     }
-    ext.tiles[i] = tiles;
+    tileSets.push(tiles);
+    slots += tiles.length;
   }
-  const hasLife = r2.u8();
-  if (hasLife > 1 || (hasLife === 1 && !g.life)) corrupt('bad lifetime flag');
-  if (hasLife === 1) {
-    ext ??= newExt(g);
-    const life: Cells = new Array(g.life!.width);
-    readPartial(r2, life, 0, g.life!);
-    ext.life = life;
-  }
+  const a = newEntity(g, 0);
+  if (g.life) readPartial(r2, a, lifeAt(g), g.life);
   if (r2.pos !== end) corrupt(`${end - r2.pos} trailing bytes`);
-  return { raw, ext };
+  const out = allocArray(slots);
+  const head = headLength(g);
+  for (let i = 0; i < head; i++) out[i] = a[i]!;
+  out[H_NEWEST] = newest;
+  out[H_VERSION] = version;
+  setRawCount(out, n);
+  let o = head;
+  for (let i = 0; i < tileSets.length; i++) {
+    const tiles = tileSets[i]!;
+    setTileCount(out, i, tiles.length / g.tileSets[i]!.stride);
+    for (const v of tiles) out[o++] = v;
+  }
+  for (const v of rawEvents) out[o++] = v;
+  return out;
 }

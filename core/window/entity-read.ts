@@ -8,9 +8,8 @@
  */
 import { FenestraError } from '../errors.js';
 import type { CompiledGroup, WindowPlan } from './layout.js';
-import type { Ext } from './ext.js';
-import { ReadAccumulator } from './partial.js';
-import { HEAD, H_NEWEST, H_VERSION, lowerBound, rawCount, upperBound, type RawArr } from './raw-buffer.js';
+import { H_NEWEST, H_VERSION, lifeAt, lowerBound, rawAt, rawCount, tileCount, tilesAt, upperBound } from './entity-array.js';
+import { ReadAccumulator, type Cells } from './partial.js';
 import { floorTo, foldedTo, readableAt, tiledLow } from './retention.js';
 
 export type AggValue = number | string | null;
@@ -26,11 +25,13 @@ function iso(t: number): string {
 }
 
 /** Adds raw events with lo <= ts (loInclusive) or lo < ts, and ts <= t / ts < t. */
-function addRaw(acc: ReadAccumulator, g: CompiledGroup, raw: RawArr, plan: WindowPlan, lo: number, loInclusive: boolean, t: number): void {
+function addRaw(acc: ReadAccumulator, g: CompiledGroup, a: Cells, plan: WindowPlan, lo: number, loInclusive: boolean, t: number): void {
   const stride = g.stride;
-  const start = lo === -Infinity ? 0 : loInclusive ? lowerBound(raw, stride, lo) : upperBound(raw, stride, lo);
-  const end = g.includeCurrent ? upperBound(raw, stride, t) : lowerBound(raw, stride, t);
-  for (let e = start; e < end; e++) acc.addEvent(raw, HEAD + e * stride, plan.fields, plan.distinct);
+  const base = rawAt(g, a);
+  const n = rawCount(a);
+  const start = lo === -Infinity ? 0 : loInclusive ? lowerBound(a, base, stride, n, lo) : upperBound(a, base, stride, n, lo);
+  const end = g.includeCurrent ? upperBound(a, base, stride, n, t) : lowerBound(a, base, stride, n, t);
+  for (let e = start; e < end; e++) acc.addEvent(a, base + e * stride, plan.fields, plan.distinct);
 }
 
 function finalize(plan: WindowPlan, acc: ReadAccumulator, out: Record<string, AggValue>): void {
@@ -63,7 +64,7 @@ export function emptyValues(g: CompiledGroup): Record<string, AggValue> {
   return out;
 }
 
-export function readEntity(g: CompiledGroup, raw: RawArr, ext: Ext | null, t: number): AggRead {
+export function readEntity(g: CompiledGroup, raw: Cells, t: number): AggRead {
   const newest = raw[H_NEWEST] as number;
   const out: Record<string, AggValue> = {};
   const hasRaw = rawCount(raw) > 0;
@@ -78,7 +79,7 @@ export function readEntity(g: CompiledGroup, raw: RawArr, ext: Ext | null, t: nu
     }
     const acc = new ReadAccumulator(g.fields.length);
     if (plan.kind === 'lifetime') {
-      if (ext?.life && g.life) acc.addPartial(ext.life, 0, g.life, plan.fields, plan.distinct);
+      if (g.life) acc.addPartial(raw, lifeAt(g), g.life, plan.fields, plan.distinct);
       if (hasRaw) addRaw(acc, g, raw, plan, -Infinity, true, t);
     } else if (plan.tileSet < 0) {
       if (hasRaw) {
@@ -89,13 +90,14 @@ export function readEntity(g: CompiledGroup, raw: RawArr, ext: Ext | null, t: nu
       const ts = g.tileSets[plan.tileSet]!;
       const lo = tiledLow(plan, ts.precision, t);
       const folded = foldedTo(ts, newest, g.allowedLateness);
-      const tiles = ext?.tiles[plan.tileSet];
-      if (tiles && lo < folded) {
-        for (let o = 0; o < tiles.length; o += ts.stride) {
-          const start = tiles[o] as number;
+      if (lo < folded) {
+        const at = tilesAt(g, raw, plan.tileSet);
+        const end = at + tileCount(raw, plan.tileSet) * ts.stride;
+        for (let o = at; o < end; o += ts.stride) {
+          const start = raw[o] as number;
           if (start < lo) continue;
           if (start >= folded) break;
-          acc.addPartial(tiles, o + 1, ts.partial, plan.fields, plan.distinct);
+          acc.addPartial(raw, o + 1, ts.partial, plan.fields, plan.distinct);
         }
       }
       if (hasRaw) addRaw(acc, g, raw, plan, Math.max(lo, folded), true, t);

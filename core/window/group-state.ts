@@ -12,9 +12,10 @@ import { FenestraError } from '../errors.js';
 import type { AggregatedGroupSpec, SourceSpec } from '../model.js';
 import { decodeEntity, encodeEntity } from './codec.js';
 import { emptyValues, readEntity, type AggRead } from './entity-read.js';
-import { maintain, needsMaintenance, type Ext } from './ext.js';
+import { H_NEWEST, H_VERSION, insertEvent, newEntity, type RawValue } from './entity-array.js';
 import { compiledFor, type CompiledGroup } from './layout.js';
-import { insertEvent, newRaw, H_NEWEST, H_VERSION, type RawArr, type RawValue } from './raw-buffer.js';
+import { maintain, needsMaintenance } from './maintenance.js';
+import type { Cells } from './partial.js';
 import { emptyFrom } from './retention.js';
 
 export type { AggRead, AggValue } from './entity-read.js';
@@ -30,9 +31,8 @@ export class AggregatedGroupState {
   /** Hash of everything `encode()` depends on (fields, aggregations, windows, precisions, lateness). */
   readonly layoutHash: string;
   private readonly g: CompiledGroup;
-  private readonly raws = new Map<string, RawArr>();
-  /** Folded state (tiles, lifetime accumulator), only for entities that have some. */
-  private readonly exts = new Map<string, Ext>();
+  /** One flat array per entity (see entity-array.ts). */
+  private readonly raws = new Map<string, Cells>();
   private dirty = new Set<string>();
   private readonly values: RawValue[];
 
@@ -55,7 +55,7 @@ export class AggregatedGroupState {
     const g = this.g;
     let raw = this.raws.get(key);
     if (raw === undefined) {
-      raw = newRaw(g.stride, 1);
+      raw = newEntity(g, 1);
       this.raws.set(key, raw);
     }
     const newest = raw[H_NEWEST] as number;
@@ -74,20 +74,15 @@ export class AggregatedGroupState {
       if (f.numeric) values[j] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : NaN;
       else values[j] = typeof v === 'string' ? v : null;
     }
-    const grown = insertEvent(raw, g.stride, ts, values);
+    const grown = insertEvent(g, raw, ts, values);
     if (grown !== raw) this.raws.set(key, (raw = grown));
     const version = (raw[H_VERSION] as number) + 1;
     raw[H_VERSION] = version;
     if (ts > newest) {
       raw[H_NEWEST] = ts;
       if (needsMaintenance(g, raw, newest)) {
-        const before = this.exts.get(key) ?? null;
-        const after = maintain(g, raw, before, newest);
-        if (after.raw !== raw) this.raws.set(key, after.raw);
-        if (after.ext !== before) {
-          if (after.ext) this.exts.set(key, after.ext);
-          else this.exts.delete(key);
-        }
+        const after = maintain(g, raw, newest);
+        if (after !== raw) this.raws.set(key, after);
       }
     }
     this.dirty.add(key);
@@ -98,7 +93,7 @@ export class AggregatedGroupState {
   read(key: string, asOf: number): AggRead {
     const raw = this.raws.get(key);
     if (raw === undefined) return { found: false, version: 0, values: emptyValues(this.g) };
-    return readEntity(this.g, raw, this.exts.get(key) ?? null, asOf);
+    return readEntity(this.g, raw, asOf);
   }
 
   has(key: string): boolean {
@@ -127,7 +122,7 @@ export class AggregatedGroupState {
   encode(key: string): Uint8Array | null {
     const raw = this.raws.get(key);
     if (raw === undefined) return null;
-    return encodeEntity(this.g, raw, this.exts.get(key) ?? null);
+    return encodeEntity(this.g, raw);
   }
 
   /**
@@ -136,16 +131,12 @@ export class AggregatedGroupState {
    * written under another feature layout.
    */
   restore(key: string, bytes: Uint8Array): void {
-    const { raw, ext } = decodeEntity(this.g, bytes);
-    this.raws.set(key, raw);
-    if (ext) this.exts.set(key, ext);
-    else this.exts.delete(key);
+    this.raws.set(key, decodeEntity(this.g, bytes));
   }
 
   /** Forgets `key` (marks it dirty so a checkpoint / online flush sees the deletion). */
   delete(key: string): void {
     if (this.raws.delete(key)) this.dirty.add(key);
-    this.exts.delete(key);
   }
 
   /**
@@ -177,6 +168,5 @@ export class AggregatedGroupState {
 /** Read an encoded entity without a state object (online-store reads by stateless serving instances). */
 export function readEncoded(spec: AggregatedGroupSpec, source: SourceSpec, bytes: Uint8Array, asOf: number): AggRead {
   const g = compiledFor(spec, source);
-  const { raw, ext } = decodeEntity(g, bytes);
-  return readEntity(g, raw, ext, asOf);
+  return readEntity(g, decodeEntity(g, bytes), asOf);
 }

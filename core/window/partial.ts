@@ -6,7 +6,7 @@
  * folded and `last` by the latest one, which is what makes first/last exact without timestamps.
  */
 import type { PartialLayout } from './layout.js';
-import type { RawArr, RawValue } from './raw-buffer.js';
+import type { RawValue } from './entity-array.js';
 
 export type Cell = RawValue | RawValue[];
 export type Cells = Cell[];
@@ -32,10 +32,10 @@ export function initPartial(a: Cells, o: number, layout: PartialLayout): void {
 }
 
 /** Folds raw event record at `ri` (its ts slot) into the partial at `o`. */
-export function foldEvent(a: Cells, o: number, layout: PartialLayout, raw: RawArr, ri: number): void {
+export function foldEvent(a: Cells, o: number, layout: PartialLayout, raw: Cells, ri: number): void {
   a[o] = (a[o] as number) + 1;
   for (const fs of layout.fields) {
-    const v = raw[ri + 1 + fs.field]!;
+    const v = raw[ri + 1 + fs.field] as RawValue;
     if (v === null || v !== v) continue;
     const n = (a[o + fs.n] as number) + 1;
     a[o + fs.n] = n;
@@ -87,11 +87,11 @@ export class ReadAccumulator {
   }
 
   /** Adds one raw event (record at `ri`) for the given fields. */
-  addEvent(raw: RawArr, ri: number, fields: readonly number[], distinct: readonly boolean[]): void {
+  addEvent(raw: Cells, ri: number, fields: readonly number[], distinct: readonly boolean[]): void {
     this.count++;
     for (let k = 0; k < fields.length; k++) {
       const f = fields[k]!;
-      const v = raw[ri + 1 + f]!;
+      const v = raw[ri + 1 + f] as RawValue;
       if (v === null || v !== v) continue;
       const n = this.n[f]! + 1;
       this.n[f] = n;

@@ -1,0 +1,203 @@
+/**
+ * One entity's whole window state as ONE flat JS array (no object per event, no object per entity,
+ * no second structure for tiles), so that an update or an encode touches as little memory as
+ * possible:
+ *
+ *   [newest, version, counters…, lifetime partial…,                        (header)
+ *    tiles of set 0 …, tiles of set 1 …,                                    (records [start, partial…])
+ *    raw events …,                                                          (records [ts, field0, …])
+ *    spare capacity]
+ *
+ * Counters (number of raw events, then the number of tiles of each set) are packed two per slot
+ * (26 bits each: up to 67M raw events or tiles per set), to keep small entities small.
+ * Raw events are sorted by (event time, arrival): an event is inserted after every event with an
+ * equal or smaller time, so array order breaks ties by arrival and no arrival number is stored.
+ * Tiles of a set are sorted by start. For groups whose fields are numeric and that have no
+ * count_distinct, the array holds only doubles, which V8 stores unboxed (8 bytes per slot).
+ * Numeric fields use NaN for "absent"; string fields use null. Not thread-safe; operations that
+ * grow the array return the array to keep.
+ */
+import type { CompiledGroup } from './layout.js';
+import { initPartial, type Cells } from './partial.js';
+
+export type RawValue = number | string | null;
+
+export const H_NEWEST = 0;
+export const H_VERSION = 1;
+/** First counter slot. */
+const H_COUNTERS = 2;
+const LANE = 67_108_864; // 2^26
+
+function counter(a: Cells, c: number): number {
+  const x = a[H_COUNTERS + (c >> 1)] as number;
+  return (c & 1) === 0 ? x % LANE : Math.floor(x / LANE);
+}
+
+function setCounter(a: Cells, c: number, v: number): void {
+  const slot = H_COUNTERS + (c >> 1);
+  const x = a[slot] as number;
+  a[slot] = (c & 1) === 0 ? Math.floor(x / LANE) * LANE + v : (x % LANE) + v * LANE;
+}
+
+/** Largest array `new Array(n)` reliably gives fast elements for; beyond it we grow by push. */
+const EXACT_ALLOC_LIMIT = 4096;
+
+export function allocArray(len: number): Cells {
+  if (len <= EXACT_ALLOC_LIMIT) return new Array<RawValue>(len);
+  const a: Cells = [];
+  for (let i = 0; i < len; i++) a.push(0);
+  return a;
+}
+
+/** Index of the lifetime partial (when the group has lifetime features). */
+export function lifeAt(g: CompiledGroup): number {
+  return H_COUNTERS + ((g.tileSets.length + 2) >> 1);
+}
+
+/** Header length: newest, version, packed counters, the lifetime partial. */
+export function headLength(g: CompiledGroup): number {
+  return lifeAt(g) + (g.life ? g.life.width : 0);
+}
+
+export function rawCount(a: Cells): number {
+  return (a[H_COUNTERS] as number) % LANE;
+}
+
+export function setRawCount(a: Cells, n: number): void {
+  setCounter(a, 0, n);
+}
+
+export function tileCount(a: Cells, i: number): number {
+  return counter(a, i + 1);
+}
+
+export function setTileCount(a: Cells, i: number, v: number): void {
+  setCounter(a, i + 1, v);
+}
+
+/** Offset of the first tile of set i. */
+export function tilesAt(g: CompiledGroup, a: Cells, i: number): number {
+  let o = headLength(g);
+  for (let j = 0; j < i; j++) o += counter(a, j + 1) * g.tileSets[j]!.stride;
+  return o;
+}
+
+/** Offset of the first raw event. */
+export function rawAt(g: CompiledGroup, a: Cells): number {
+  return tilesAt(g, a, g.tileSets.length);
+}
+
+/** Number of slots in use. */
+export function usedLength(g: CompiledGroup, a: Cells): number {
+  return rawAt(g, a) + rawCount(a) * g.stride;
+}
+
+export function newEntity(g: CompiledGroup, capacityEvents: number): Cells {
+  const a = allocArray(headLength(g) + g.stride * capacityEvents);
+  a[H_NEWEST] = -Infinity;
+  a[H_VERSION] = 0;
+  for (let c = H_COUNTERS; c < lifeAt(g); c++) a[c] = 0;
+  if (g.life) initPartial(a, lifeAt(g), g.life);
+  return a;
+}
+
+/** A copy with room for `capacity` slots. */
+function resize(a: Cells, used: number, capacity: number): Cells {
+  const b = allocArray(capacity);
+  for (let i = 0; i < used; i++) b[i] = a[i]!;
+  return b;
+}
+
+/** Ensures room for `extra` more slots (exact while small, then about 1.5×). Returns the array to keep. */
+export function reserve(g: CompiledGroup, a: Cells, extra: number): Cells {
+  const used = usedLength(g, a);
+  const need = used + extra;
+  if (need <= a.length) return a;
+  return resize(a, used, need <= 12 ? need : need + (need >> 1));
+}
+
+/** Shrinks the array when it is mostly empty. */
+export function trim(g: CompiledGroup, a: Cells): Cells {
+  const used = usedLength(g, a);
+  if (a.length > 64 && a.length > used * 3) return resize(a, used, used + (used >> 1));
+  return a;
+}
+
+/** First event index in [0, n) whose time is > ts. */
+export function upperBound(a: Cells, base: number, stride: number, n: number, ts: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[base + mid * stride] as number) <= ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First event index in [0, n) whose time is >= ts. */
+export function lowerBound(a: Cells, base: number, stride: number, n: number, ts: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[base + mid * stride] as number) < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inserts a raw event after every event with time <= ts. Returns the array to keep. */
+export function insertEvent(g: CompiledGroup, a: Cells, ts: number, values: readonly RawValue[]): Cells {
+  const stride = g.stride;
+  a = reserve(g, a, stride);
+  const base = rawAt(g, a);
+  const n = rawCount(a);
+  let pos = n;
+  if (n > 0 && (a[base + (n - 1) * stride] as number) > ts) {
+    pos = upperBound(a, base, stride, n, ts);
+    for (let i = base + n * stride - 1, end = base + pos * stride; i >= end; i--) a[i + stride] = a[i]!;
+  }
+  const o = base + pos * stride;
+  a[o] = ts;
+  for (let j = 1; j < stride; j++) a[o + j] = values[j - 1]!;
+  setRawCount(a, n + 1);
+  return a;
+}
+
+/** Removes the first k raw events. */
+export function dropRawFront(g: CompiledGroup, a: Cells, k: number): void {
+  const base = rawAt(g, a);
+  const stride = g.stride;
+  const len = (rawCount(a) - k) * stride;
+  const from = base + k * stride;
+  for (let i = 0; i < len; i++) a[base + i] = a[from + i]!;
+  setRawCount(a, rawCount(a) - k);
+}
+
+/**
+ * Appends an empty tile starting at `start` to the end of set i (shifting the later sections).
+ * Returns the array to keep; the new tile is the set's last.
+ */
+export function appendTile(g: CompiledGroup, a: Cells, i: number, start: number): Cells {
+  const ts = g.tileSets[i]!;
+  const s = ts.stride;
+  a = reserve(g, a, s);
+  const at = tilesAt(g, a, i) + tileCount(a, i) * s;
+  const used = usedLength(g, a);
+  for (let j = used - 1; j >= at; j--) a[j + s] = a[j]!;
+  a[at] = start;
+  initPartial(a, at + 1, ts.partial);
+  setCounter(a, i + 1, tileCount(a, i) + 1);
+  return a;
+}
+
+/** Removes the first k tiles of set i (shifting the later sections). */
+export function removeTilesFront(g: CompiledGroup, a: Cells, i: number, k: number): void {
+  const s = g.tileSets[i]!.stride;
+  const at = tilesAt(g, a, i);
+  const used = usedLength(g, a);
+  const gap = k * s;
+  for (let j = at + gap; j < used; j++) a[j - gap] = a[j]!;
+  setCounter(a, i + 1, tileCount(a, i) - k);
+}
