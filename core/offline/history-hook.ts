@@ -15,7 +15,8 @@ import type { EngineSpec, FieldType, SourceSpec } from '../model.js';
 import type { OfflineHook } from '../runtime/offline-hook.js';
 import { splitByPartition } from './partition.js';
 
-export type FeatureReader = (group: string, key: string, asOf: number) => Readonly<Record<string, unknown>>;
+/** Features of `key` as of `asOf`, right after `event` was applied (the event is the request of derived features). */
+export type FeatureReader = (group: string, key: string, asOf: number, event: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
 
 export interface HistoryHookOptions {
   readonly store: OfflineStore;
@@ -134,7 +135,7 @@ export class HistoryHook implements OfflineHook {
     }
     const fg = this.featureGroups.get(group);
     if (fg && this.opts.readFeatures) {
-      const values = this.opts.readFeatures(group, key, ts);
+      const values = this.opts.readFeatures(group, key, ts, event);
       const t = this.table(`feature/${group}`, fg.columns, 'event_time');
       t.data[0]!.push(key);
       t.data[1]!.push(ts);
