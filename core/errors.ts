@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   CHECKPOINT_VERSION: { status: 500, message: 'A checkpoint was written in a format version this build cannot read.' },
   WAL_CORRUPT: { status: 500, message: 'A push source\'s write-ahead log is damaged before its last segment; it is refused, never half-replayed.' },
   CHECKPOINT_MISMATCH: { status: 500, message: 'A checkpoint was written for a different feature layout than the config describes.' },
+  STATE_LOCKED: { status: 500, message: 'Another live process holds the state directory (its LOCK file); one engine per state directory.' },
   // --- HTTP API ------------------------------------------------------------------------
   BAD_REQUEST: { status: 400, message: 'The request is malformed (bad JSON, wrong types, missing parameters).' },
   INVALID_AS_OF: { status: 400, message: '`asOf` is neither epoch milliseconds nor ISO-8601.' },

@@ -9,6 +9,7 @@ import type {
 } from '../contracts/checkpoint-store.js';
 import type { Logger } from '../contracts/logger.js';
 import { FenestraError } from '../errors.js';
+import { acquireDirLock, LOCK_NAME } from './dir-lock.js';
 import { frame, FrameKind, unframe } from './frame.js';
 import { type FaultPoint, writeFileAtomic } from './atomic-write.js';
 import { decodeManifest, encodeManifest, type Manifest, MANIFEST_NAME, type ManifestFile, stateFileName } from './manifest.js';
@@ -58,7 +59,9 @@ interface FoldedState {
  * folding yields to the event loop every `yieldEvery` entries), writes a snapshot equal to the
  * fold of the files it read, and publishes it by a manifest that keeps the deltas committed meanwhile.
  * Threading: `commit` is never called concurrently with itself (the runtime's rule); manifest
- * replacements by commit and compaction are serialized internally.
+ * replacements by commit and compaction are serialized internally. One process per directory:
+ * `recover`/`commit` take a `LOCK` file (pid) and refuse with STATE_LOCKED while another live
+ * process holds it; `close` releases it (a crashed owner's lock is taken over).
  */
 export class FileCheckpointStore implements CheckpointStore {
   private readonly dir: string;
@@ -70,6 +73,7 @@ export class FileCheckpointStore implements CheckpointStore {
   private closing = false;
   private commits = 0;
   private compactions = 0;
+  private unlock: (() => void) | null = null;
 
   constructor(private readonly options: FileCheckpointStoreOptions) {
     this.dir = options.dir;
@@ -99,6 +103,7 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async recover(): Promise<RecoveredState | null> {
     await mkdir(this.dir, { recursive: true });
+    this.unlock ??= acquireDirLock(this.dir);
     this.manifest = await this.readManifest();
     this.loaded = true;
     await this.removeGarbage();
@@ -118,6 +123,7 @@ export class FileCheckpointStore implements CheckpointStore {
   async commit(data: CheckpointData): Promise<void> {
     if (!this.loaded) {
       await mkdir(this.dir, { recursive: true });
+      this.unlock ??= acquireDirLock(this.dir);
       this.manifest = await this.readManifest();
       this.loaded = true;
     }
@@ -155,6 +161,8 @@ export class FileCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {
     this.closing = true;
     await this.idle();
+    this.unlock?.();
+    this.unlock = null;
   }
 
   /** Starts a compaction now if none is running (normally triggered by size after a commit). */
@@ -255,7 +263,7 @@ export class FileCheckpointStore implements CheckpointStore {
 
   /** Deletes temp files and state files the manifest does not name (crash leftovers, folded files). */
   private async removeGarbage(): Promise<void> {
-    const keep = new Set<string>([MANIFEST_NAME]);
+    const keep = new Set<string>([MANIFEST_NAME, LOCK_NAME]);
     if (this.manifest?.snapshot) keep.add(this.manifest.snapshot.file);
     for (const d of this.manifest?.deltas ?? []) keep.add(d.file);
     for (const f of await readdir(this.dir)) {

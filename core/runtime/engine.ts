@@ -248,17 +248,24 @@ export class Engine implements EngineApi {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await Promise.allSettled(this.runtimes.map((rt) => rt.loop));
-    if (this.ready) {
-      await this.checkpoint();
-      await this.flushOnline(true);
+    try {
+      if (this.ready) {
+        await this.checkpoint();
+        await this.flushOnline(true);
+      }
+    } finally {
+      // Close everything even if the final checkpoint failed (its error is what stop() rejects with).
+      this.ready = false;
+      for (const rt of this.runtimes) await rt.source.close().catch((e: unknown) => this.logger.warn({ err: e, source: rt.name }, 'source close failed'));
+      await this.flusher?.idle();
+      const closing: Array<[string, (() => Promise<void>) | undefined]> = [
+        ['online store', this.deps.onlineStore && (() => this.deps.onlineStore!.close())],
+        ['offline hook', this.deps.offline && (() => this.deps.offline!.close())],
+        ['checkpoint store', () => this.deps.checkpointStore.close()],
+        ['dead letters', () => this.deadLetters.close()],
+      ];
+      for (const [what, close] of closing) await close?.().catch((e: unknown) => this.logger.warn({ err: e }, `${what} close failed`));
     }
-    this.ready = false;
-    for (const rt of this.runtimes) await rt.source.close().catch((e: unknown) => this.logger.warn({ err: e, source: rt.name }, 'source close failed'));
-    await this.flusher?.idle();
-    await this.deps.onlineStore?.close();
-    await this.deps.offline?.close();
-    await this.deps.checkpointStore.close();
-    await this.deadLetters.close();
   }
 
   /** True once started, until stopped or a source loop failed for good. */

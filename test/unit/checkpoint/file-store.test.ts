@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { spawn } from 'node:child_process';
 import { FileCheckpointStore } from '../../../core/checkpoint/index.js';
 import { frameHeader, FrameKind } from '../../../core/checkpoint/frame.js';
 import type { CheckpointData, CheckpointEntry, RecoveredState } from '../../../core/contracts/checkpoint-store.js';
@@ -87,7 +88,7 @@ describe('FileCheckpointStore', () => {
     const r = await fresh.recover();
     expect(r!.id).toBe(1);
     expect(stateOf(r)).toEqual({ 'g/k': Buffer.from('v1').toString('hex') });
-    expect((await readdir(dir)).sort()).toEqual(['MANIFEST', 'delta-000000000001.fnck']);
+    expect((await readdir(dir)).sort()).toEqual(['LOCK', 'MANIFEST', 'delta-000000000001.fnck']);
     // The next commit reuses id 2 cleanly.
     await fresh.commit(data(2, [{ group: 'g', key: 'k', value: bytes('v2') }]));
     expect(stateOf(await new FileCheckpointStore({ dir }).recover())).toEqual({ 'g/k': Buffer.from('v2').toString('hex') });
@@ -190,5 +191,23 @@ describe('FileCheckpointStore', () => {
     expect(stateOf(r)).toEqual({ 'g/a': Buffer.from('a2').toString('hex') });
     const files = await readdir(dir);
     expect(files.filter((f) => f.startsWith('snapshot-') || f.startsWith('delta-')).length).toBeGreaterThan(0);
+  });
+
+  it('allows one live process per directory (STATE_LOCKED), takes over a dead owner\'s lock, releases on close', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(dir, 'LOCK'), String(other.pid));
+      await expectCode(new FileCheckpointStore({ dir }).recover(), 'STATE_LOCKED', 'LOCK');
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
+    // The owner is dead now: its lock is stale and taken over.
+    const s = new FileCheckpointStore({ dir });
+    expect(await s.recover()).toBeNull();
+    expect((await readFile(join(dir, 'LOCK'), 'utf8')).trim()).toBe(String(process.pid));
+    await s.commit(data(1, [{ group: 'g', key: 'k', value: bytes('v') }]));
+    await s.close();
+    expect((await readdir(dir)).includes('LOCK')).toBe(false);
   });
 });
