@@ -7,7 +7,8 @@
  *   lifetime partial (only for groups with lifetime features)
  *   u32 FNV-1a checksum of everything before it
  *
- * str = varuint(byteLength + 1) · UTF-8 bytes (0 = null). partial = varuint count · per field slot:
+ * str = varuint(0) for null, varuint(2·byteLength + 1) · UTF-8 bytes, or (text with lone surrogates)
+ * varuint(2·units + 2) · UTF-16LE code units. partial = varuint count · per field slot:
  * varuint n, f64 sum/m2/min/max, value first/last, varuint k · k values for distinct.
  * The first tile's index delta is floor(newest / p) − start / p, later ones start / p − previous.
  * Decoding checks framing, checksum, ordering and the layout tag, and never returns half a state.
@@ -63,17 +64,29 @@ class Writer {
   }
   str(v: string | null): void {
     if (v === null) return this.varuint(0);
+    if (LONE_SURROGATE.test(v)) {
+      // Not valid Unicode: keep the UTF-16 code units as they are (UTF-8 would alter them).
+      this.varuint(v.length * 2 + 2);
+      this.ensure(v.length * 2);
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        this.buf[this.pos++] = c & 0xff;
+        this.buf[this.pos++] = c >>> 8;
+      }
+      return;
+    }
     const max = v.length * 3;
     this.ensure(max + 8);
     // Write the bytes after a worst-case length prefix, then move them if the prefix is shorter.
-    const lenBytes = varuintSize(max + 1);
-    const start = this.pos + lenBytes;
+    const start = this.pos + varuintSize(max * 2 + 1);
     const { written } = utf8Enc.encodeInto(v, this.buf.subarray(start));
-    this.varuint(written + 1);
+    this.varuint(written * 2 + 1);
     if (this.pos !== start) this.buf.copyWithin(this.pos, start, start + written);
     this.pos += written;
   }
 }
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 function varuintSize(v: number): number {
   let n = 1;
@@ -125,16 +138,24 @@ class Reader {
     return corrupt(`varint too long at byte ${this.pos}`);
   }
   str(): string | null {
-    const len = this.varuint();
-    if (len === 0) return null;
-    this.need(len - 1);
+    const tag = this.varuint();
+    if (tag === 0) return null;
+    if (tag % 2 === 0) {
+      const units = (tag - 2) / 2;
+      this.need(units * 2);
+      let s = '';
+      for (let i = 0; i < units; i++, this.pos += 2) s += String.fromCharCode(this.buf[this.pos]! | (this.buf[this.pos + 1]! << 8));
+      return s;
+    }
+    const len = (tag - 1) / 2;
+    this.need(len);
     let s: string;
     try {
-      s = utf8Dec.decode(this.buf.subarray(this.pos, this.pos + len - 1));
+      s = utf8Dec.decode(this.buf.subarray(this.pos, this.pos + len));
     } catch {
       return corrupt(`invalid UTF-8 at byte ${this.pos}`);
     }
-    this.pos += len - 1;
+    this.pos += len;
     return s;
   }
 }

@@ -17,6 +17,7 @@
  * Numeric fields use NaN for "absent"; string fields use null. Not thread-safe; operations that
  * grow the array return the array to keep.
  */
+import { FenestraError } from '../errors.js';
 import type { CompiledGroup } from './layout.js';
 import { initPartial, type Cells } from './partial.js';
 
@@ -34,6 +35,7 @@ function counter(a: Cells, c: number): number {
 }
 
 function setCounter(a: Cells, c: number, v: number): void {
+  if (v >= LANE) throw new FenestraError('INTERNAL', `an entity holds more than ${LANE - 1} raw events or tiles of one precision`);
   const slot = H_COUNTERS + (c >> 1);
   const x = a[slot] as number;
   a[slot] = (c & 1) === 0 ? Math.floor(x / LANE) * LANE + v : (x % LANE) + v * LANE;

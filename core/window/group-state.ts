@@ -26,6 +26,10 @@ function iso(t: number): string {
   return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
 }
 
+function checkAsOf(asOf: number): void {
+  if (!Number.isFinite(asOf)) throw new FenestraError('INVALID_AS_OF', `asOf ${String(asOf)} is not a finite epoch-millisecond time`);
+}
+
 export class AggregatedGroupState {
   readonly name: string;
   /** Hash of everything `encode()` depends on (fields, aggregations, windows, precisions, lateness). */
@@ -91,6 +95,7 @@ export class AggregatedGroupState {
 
   /** Aggregated features of `key` as of `asOf`; unknown key → found:false, counts and sums 0, others null. */
   read(key: string, asOf: number): AggRead {
+    checkAsOf(asOf);
     const raw = this.raws.get(key);
     if (raw === undefined) return { found: false, version: 0, values: emptyValues(this.g) };
     return readEntity(this.g, raw, asOf);
@@ -167,6 +172,7 @@ export class AggregatedGroupState {
 
 /** Read an encoded entity without a state object (online-store reads by stateless serving instances). */
 export function readEncoded(spec: AggregatedGroupSpec, source: SourceSpec, bytes: Uint8Array, asOf: number): AggRead {
+  checkAsOf(asOf);
   const g = compiledFor(spec, source);
   return readEntity(g, decodeEntity(g, bytes), asOf);
 }

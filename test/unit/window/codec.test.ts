@@ -94,3 +94,17 @@ describe('encode / restore', () => {
     expect(code(() => b.restore('k', new Uint8Array([1, 2, 3])))).toBe('CHECKPOINT_CORRUPT');
   });
 });
+
+describe('encode / restore of strings', () => {
+  it('keeps non-ASCII text and lone surrogates exactly', () => {
+    const st = new AggregatedGroupState(spec, src);
+    const texts = ['é', '日本', '😀', '\uD800', 'a\uDC00b', ''];
+    texts.forEach((s, i) => st.apply('k', 1000 + i, { s }));
+    const copy = new AggregatedGroupState(spec, src);
+    copy.restore('k', st.encode('k')!);
+    expect(copy.read('k', 1005).values.e_count_distinct_s).toBe(texts.length);
+    expect(copy.read('k', 1004).values.e_last_s).toBe('a\uDC00b');
+    expect(copy.read('k', 1003).values.l_last_s).toBe('\uD800');
+    expect(copy.read('k', 1005)).toEqual(st.read('k', 1005));
+  });
+});

@@ -46,6 +46,7 @@ describe('AggregatedGroupState', () => {
     expect(st.read('c', T + HOUR - MIN).values.n10m).toBe(0);
     expect(st.read('c', T + HOUR).values.n10m).toBe(1);
     expect(st.read('c', T + 30 * DAY).values.n10m).toBe(0);
+    expect((thrown(() => st.read('c', NaN)) as FenestraError).code).toBe('INVALID_AS_OF');
   });
 
   it('keeps versions as the number of applied events and reports dirty keys once per drain', () => {
