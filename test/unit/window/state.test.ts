@@ -107,3 +107,38 @@ describe('AggregatedGroupState', () => {
     expect(new AggregatedGroupState(group(other), src).layoutHash).not.toBe(a.layoutHash);
   });
 });
+
+describe('large entities', () => {
+  it('match the oracle with thousands of events in the raw buffer and tiles (arrays beyond the small-size path)', async () => {
+    const { Oracle, aggregate, diff, featuresFor } = await import('./oracle.js');
+    const windows = [
+      { kind: 'sliding', size: 20_000, precision: 0 },
+      { kind: 'sliding', size: 60_000, precision: 1_000 },
+      { kind: 'lifetime', size: 0, precision: 0 },
+    ] as const;
+    const spec = group(windows.flatMap((w, i) => featuresFor(`w${i}`, w)));
+    const s = source([['x', 'double'], ['s', 'string'], ['b', 'boolean']], 500);
+    const st = new AggregatedGroupState(spec, s);
+    const oracle = new Oracle(500);
+    let seed = 1;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let i = 0; i < 12_000; i++) {
+      const ts = 1_000_000 + i * 3 - Math.floor(rnd() * 600);
+      const ev = { x: Math.round(rnd() * 1000) / 8, s: `m${Math.floor(rnd() * 50)}`, b: rnd() < 0.5 };
+      expect(st.apply('k', ts, ev).ok).toBe(oracle.apply('k', ts, ev));
+      if (i % 1500 === 0 || i === 11_999) {
+        const t = oracle.newest('k') - Math.floor(rnd() * 500);
+        const want: Record<string, unknown> = {};
+        windows.forEach((w, j) => {
+          const evs = oracle.window('k', w, t, true);
+          for (const f of featuresFor(`w${j}`, w)) want[f.name] = aggregate(f.agg, f.field, evs);
+        });
+        expect(diff(st.read('k', t).values, want)).toEqual([]);
+      }
+    }
+    const copy = new AggregatedGroupState(spec, s);
+    copy.restore('k', st.encode('k')!);
+    const t = oracle.newest('k');
+    expect(copy.read('k', t)).toEqual(st.read('k', t));
+  });
+});
