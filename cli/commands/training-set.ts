@@ -10,7 +10,7 @@ import { replayJoin, type FeatureColumn } from '../../core/training/replay-join.
 import { loadConfig } from '../../config/load.js';
 import type { S3Options } from '../../adapters/offline/parquet/blob-store.js';
 import { FileSink } from '../../adapters/offline/parquet/file-sink.js';
-import { ParquetStreamWriter, type WriterColumn } from '../../adapters/offline/parquet/parquet-writer.js';
+import { ParquetStreamWriter, type ParquetCodec, type WriterColumn } from '../../adapters/offline/parquet/parquet-writer.js';
 import { readTable, type Table } from '../../adapters/offline/parquet/table-reader.js';
 import { Progress } from './offline-progress.js';
 
@@ -25,7 +25,8 @@ export interface TrainingSetRun {
   /** Label column holding the event time (default: the source's event-time field). */
   readonly labelTime?: string;
   readonly quiet?: boolean;
-  readonly compressed?: boolean;
+  /** Output page codec (default gzip: native zlib, ~3× faster to write than Snappy in JS). */
+  readonly codec?: ParquetCodec;
 }
 
 export interface TrainingSetResult {
@@ -147,7 +148,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   }
   const tmp = `${outPath}.tmp-${process.pid}`;
   const sink = new FileSink(tmp);
-  const writer = new ParquetStreamWriter(sink, columns, { compressed: run.compressed !== false });
+  const writer = new ParquetStreamWriter(sink, columns, { codec: run.codec ?? 'gzip' });
   const group = 262_144;
   for (let s = 0; s < labels.rows; s += group) {
     const e = Math.min(labels.rows, s + group);
@@ -195,10 +196,14 @@ export function registerTrainingSet(program: Command): Command {
     .requiredOption('--out <path>', 'output Parquet file')
     .option('--input <path...>', 'history to replay (files, directories, s3:// URLs; default: the offline store\'s raw/<source>)')
     .option('--label-time <column>', 'label column with the time to read features at (default: the source\'s event-time field)')
+    .option('--compression <codec>', 'output page compression: gzip | snappy | none', 'gzip')
     .option('--quiet', 'no progress bar')
-    .action(async (o: { config: string; labels: string; features: string; out: string; input?: string[]; labelTime?: string; quiet?: boolean }) => {
+    .action(async (o: { config: string; labels: string; features: string; out: string; input?: string[]; labelTime?: string; compression: string; quiet?: boolean }) => {
+      if (!['gzip', 'snappy', 'none'].includes(o.compression)) {
+        throw new FenestraError('BAD_REQUEST', `--compression: expected gzip, snappy or none, got "${o.compression}"`, { path: 'compression' });
+      }
       const spec = await loadConfig(o.config);
-      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, quiet: o.quiet });
+      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet });
       process.stdout.write(
         `wrote ${r.labels.toLocaleString('en-US')} rows to ${r.out} in ${r.seconds.total.toFixed(2)} s ` +
           `(read ${r.seconds.read.toFixed(2)} s, replay ${r.seconds.join.toFixed(2)} s of ${r.eventsApplied.toLocaleString('en-US')} events, ` +

@@ -5,6 +5,7 @@
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData, ParquetParsers, SchemaElement } from 'hyparquet';
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 
 const decoder = new TextDecoder();
@@ -19,6 +20,9 @@ export const EPOCH_MS_PARSERS: ParquetParsers = {
   geometryFromBytes: (b: Uint8Array) => b,
   geographyFromBytes: (b: Uint8Array) => b,
 };
+
+/** GZIP pages (what `fenestra training-set` writes by default) through Node's native zlib. */
+const GZIP = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
 
 /** An in-memory Parquet file. */
 export interface ParquetBytes {
@@ -96,6 +100,7 @@ export async function readRowGroups(
       rowStart,
       rowEnd: rowStart + rows,
       parsers: EPOCH_MS_PARSERS,
+      compressors: GZIP,
       onChunk: (chunk) => {
         const off = rowStart - chunk.rowStart;
         const data = chunk.columnData as ArrayLike<unknown> & { subarray?: unknown; slice(a: number, b: number): ArrayLike<unknown> };

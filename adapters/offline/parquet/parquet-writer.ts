@@ -16,8 +16,12 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { gzipSync } from 'node:zlib';
 import type { ColumnChunk, ColumnMetaData, Encoding, FileMetaData, RowGroup, SchemaElement, Statistics } from 'hyparquet';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
+
+/** Page compression codecs written. */
+export type ParquetCodec = 'snappy' | 'gzip' | 'none';
 
 /** Where the bytes go: a file descriptor, an in-memory buffer, ... */
 export interface ByteSink {
@@ -115,11 +119,20 @@ export class ParquetStreamWriter {
   private offset = 0;
   private finished = false;
 
+  private readonly codec: ParquetCodec;
+
   constructor(
     private readonly sink: ByteSink,
     private readonly columns: readonly WriterColumn[],
-    private readonly opts: { compressed?: boolean; kvMetadata?: Record<string, string> } = {},
+    private readonly opts: {
+      /** Page codec (default `snappy`). `gzip` (zlib level 1, native) writes about 3× faster than the JS Snappy. */
+      codec?: ParquetCodec;
+      /** @deprecated use `codec`; `false` means `none`. */
+      compressed?: boolean;
+      kvMetadata?: Record<string, string>;
+    } = {},
   ) {
+    this.codec = opts.codec ?? (opts.compressed === false ? 'none' : 'snappy');
     this.schema = [{ name: 'root', num_children: columns.length }, ...columns.map(schemaElement)];
     this.emit(MAGIC);
   }
@@ -153,7 +166,7 @@ export class ParquetStreamWriter {
         type: element.type!,
         encodings: enc.encodings,
         path_in_schema: [col.name],
-        codec: this.opts.compressed === false ? 'UNCOMPRESSED' : 'SNAPPY',
+        codec: this.codec === 'none' ? 'UNCOMPRESSED' : this.codec === 'gzip' ? 'GZIP' : 'SNAPPY',
         num_values: BigInt(rows),
         total_compressed_size: BigInt(size),
         total_uncompressed_size: BigInt(size),
@@ -190,7 +203,8 @@ export class ParquetStreamWriter {
   }
 
   private compress(page: Uint8Array): Uint8Array {
-    if (this.opts.compressed === false) return page;
+    if (this.codec === 'none') return page;
+    if (this.codec === 'gzip') return gzipSync(page, { level: 1 });
     const w = new ByteWriter();
     snappyCompress(w, page);
     return toBytes(w);
@@ -358,7 +372,7 @@ export class ParquetStreamWriter {
         encoding,
         definition_levels_byte_length: levels.length,
         repetition_levels_byte_length: 0,
-        is_compressed: this.opts.compressed !== false,
+        is_compressed: this.codec !== 'none',
       },
     });
     pages.push(toBytes(hw), levels, compressed);
