@@ -180,7 +180,7 @@ function readValue(r: Reader, numeric: boolean): RawValue {
 function writePartial(a: Cells, o: number, layout: PartialLayout): void {
   w.varuint(a[o] as number);
   for (const fs of layout.fields) {
-    w.varuint(a[o + fs.n] as number);
+    if (fs.n >= 0) w.varuint(a[o + fs.n] as number);
     if (fs.sum >= 0) w.f64(a[o + fs.sum] as number);
     if (fs.m2 >= 0) w.f64(a[o + fs.m2] as number);
     if (fs.min >= 0) w.f64(a[o + fs.min] as number);
@@ -200,9 +200,12 @@ function readPartial(r: Reader, a: Cells, o: number, layout: PartialLayout): voi
   const count = r.varuint();
   a[o] = count;
   for (const fs of layout.fields) {
-    const n = r.varuint();
-    if (n > count) corrupt('partial has more values than events');
-    a[o + fs.n] = n;
+    let n = count;
+    if (fs.n >= 0) {
+      n = r.varuint();
+      if (n > count) corrupt('partial has more values than events');
+      a[o + fs.n] = n;
+    }
     if (fs.sum >= 0) a[o + fs.sum] = r.f64();
     if (fs.m2 >= 0) a[o + fs.m2] = r.f64();
     if (fs.min >= 0) a[o + fs.min] = r.f64();

@@ -51,12 +51,25 @@ export class AggregatedGroupState {
    * Applies one event (decoded field values by field name) at event time `ts` (integer epoch ms).
    * Late events (ts < newest event time of the key − allowedLateness) are rejected and change
    * nothing; others are placed by event time (after earlier arrivals with the same time).
+   * Throws (changing nothing) EVENT_TIME_INVALID for a non-integer time and EVENT_FIELD_MISSING
+   * when a field the schema requires is absent (the decoder should have dead-lettered the event).
    */
   apply(key: string, ts: number, event: Readonly<Record<string, unknown>>): ApplyOutcome {
     if (!Number.isSafeInteger(ts)) {
       throw new FenestraError('EVENT_TIME_INVALID', `event time ${String(ts)} is not an integer number of epoch milliseconds`);
     }
     const g = this.g;
+    const fields = g.fields;
+    const values = this.values;
+    for (let j = 0; j < fields.length; j++) {
+      const f = fields[j]!;
+      const v = event[f.name];
+      const x = f.numeric ? (typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : NaN) : typeof v === 'string' ? v : null;
+      if (f.required && (x === null || x !== x)) {
+        throw new FenestraError('EVENT_FIELD_MISSING', `${f.name}: required by the source schema but missing or not a ${f.numeric ? 'number' : 'string'}`, { path: f.name });
+      }
+      values[j] = x;
+    }
     let raw = this.raws.get(key);
     if (raw === undefined) {
       raw = newEntity(g, 1);
@@ -69,14 +82,6 @@ export class AggregatedGroupState {
         code: 'EVENT_LATE',
         reason: `event time ${iso(ts)} is older than the newest event of key "${key}" (${iso(newest)}) minus allowedLateness ${g.allowedLateness} ms (${iso(newest - g.allowedLateness)})`,
       };
-    }
-    const fields = g.fields;
-    const values = this.values;
-    for (let j = 0; j < fields.length; j++) {
-      const f = fields[j]!;
-      const v = event[f.name];
-      if (f.numeric) values[j] = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : NaN;
-      else values[j] = typeof v === 'string' ? v : null;
     }
     const grown = insertEvent(g, raw, ts, values);
     if (grown !== raw) this.raws.set(key, (raw = grown));

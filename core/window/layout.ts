@@ -14,6 +14,8 @@ export interface RawField {
   readonly name: string;
   /** Numeric fields (int/long/double/timestamp/boolean→1/0) are stored as numbers, NaN = absent. */
   readonly numeric: boolean;
+  /** Required by the source schema: every applied event has a value, so partials need no value count. */
+  readonly required: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface RawField {
 export interface FieldSlots {
   readonly field: number;
   readonly numeric: boolean;
+  /** Slot of the non-null value count; -1 for required fields, whose count is the event count (slot 0). */
   readonly n: number;
   readonly sum: number;
   readonly m2: number;
@@ -122,6 +125,7 @@ function buildPartial(fields: readonly RawField[], uses: ReadonlyArray<{ agg: Ag
   for (const f of [...perField.keys()].sort((a, b) => a - b)) {
     const needs = perField.get(f)!;
     const slot: Record<Need, number> = { n: -1, sum: -1, m2: -1, min: -1, max: -1, first: -1, last: -1, distinct: -1 };
+    if (fields[f]!.required) needs.delete('n');
     for (const need of NEED_ORDER) if (needs.has(need)) slot[need] = width++;
     out.push({ field: f, numeric: fields[f]!.numeric, ...slot });
   }
@@ -133,7 +137,8 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
   const types = new Map(source.fields.map((f) => [f.name, f.type] as const));
   // Raw fields are ordered by name so that the encoding does not depend on feature order.
   const fieldNames = [...new Set(spec.features.filter((f) => f.agg !== 'count' && f.field !== undefined && types.has(f.field)).map((f) => f.field!))].sort();
-  const fields: RawField[] = fieldNames.map((name) => ({ name, numeric: types.get(name) !== 'string' }));
+  const optional = new Map(source.fields.map((f) => [f.name, f.optional] as const));
+  const fields: RawField[] = fieldNames.map((name) => ({ name, numeric: types.get(name) !== 'string', required: optional.get(name) === false }));
   const fieldIndex = new Map(fieldNames.map((name, i) => [name, i] as const));
   const features: Array<CompiledFeature & { planKey: string; kind: 'sliding' | 'tumbling' | 'lifetime'; size: number; precision: number }> = [];
   for (const f of spec.features) {
@@ -209,7 +214,7 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
   const canonical = JSON.stringify({
     format: 1,
     allowedLateness: source.allowedLateness,
-    fields: fields.map((f) => [f.name, types.get(f.name)]),
+    fields: fields.map((f) => [f.name, types.get(f.name), f.required]),
     features: features.map((f) => `${f.agg}|${f.field < 0 ? '' : fields[f.field]!.name}|${f.planKey}`).sort(),
   });
   const layoutHash = createHash('sha256').update(canonical).digest('hex').slice(0, 16);

@@ -20,7 +20,7 @@ export function isAbsent(v: RawValue): boolean {
 export function initPartial(a: Cells, o: number, layout: PartialLayout): void {
   a[o] = 0;
   for (const fs of layout.fields) {
-    a[o + fs.n] = 0;
+    if (fs.n >= 0) a[o + fs.n] = 0;
     if (fs.sum >= 0) a[o + fs.sum] = 0;
     if (fs.m2 >= 0) a[o + fs.m2] = 0;
     if (fs.min >= 0) a[o + fs.min] = NaN;
@@ -37,8 +37,9 @@ export function foldEvent(a: Cells, o: number, layout: PartialLayout, raw: Cells
   for (const fs of layout.fields) {
     const v = raw[ri + 1 + fs.field] as RawValue;
     if (v === null || v !== v) continue;
-    const n = (a[o + fs.n] as number) + 1;
-    a[o + fs.n] = n;
+    let n: number;
+    if (fs.n >= 0) a[o + fs.n] = n = (a[o + fs.n] as number) + 1;
+    else n = a[o] as number;
     if (fs.sum >= 0) {
       const x = v as number;
       const sumOld = a[o + fs.sum] as number;
@@ -119,7 +120,7 @@ export class ReadAccumulator {
     for (const fs of layout.fields) {
       const f = fs.field;
       if (!fields.includes(f)) continue;
-      const nb = a[o + fs.n] as number;
+      const nb = (fs.n >= 0 ? a[o + fs.n] : a[o]) as number;
       if (nb === 0) continue;
       const na = this.n[f]!;
       const n = na + nb;

@@ -5,7 +5,7 @@ import { ccAgg, group, source } from './fixtures.js';
 const at = (hms: string) => Date.parse(`2026-03-14T${hms}Z`);
 
 describe('window decay (core issue example)', () => {
-  const src = source([['amount', 'double'], ['merchant', 'string']], 60_000);
+  const src = source([['amount', 'double'], ['merchant', 'string']], 60_000, ['amount']);
   const spec = group(ccAgg());
 
   function card(): AggregatedGroupState {

@@ -5,7 +5,8 @@ export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
-export function source(fields: Array<[string, FieldSpec['type']]>, allowedLateness: number): SourceSpec {
+/** A source with the given extra fields (optional unless listed in `required`). */
+export function source(fields: Array<[string, FieldSpec['type']]>, allowedLateness: number, required: readonly string[] = []): SourceSpec {
   return {
     name: 'tx',
     type: 'http',
@@ -15,7 +16,7 @@ export function source(fields: Array<[string, FieldSpec['type']]>, allowedLatene
     fields: [
       { name: 'cc_num', type: 'string', optional: false },
       { name: 'trans_time', type: 'timestamp', optional: false },
-      ...fields.map(([name, type]) => ({ name, type, optional: true })),
+      ...fields.map(([name, type]) => ({ name, type, optional: !required.includes(name) })),
     ],
     allowedLateness,
     exactlyOnce: true,

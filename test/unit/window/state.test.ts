@@ -89,6 +89,17 @@ describe('AggregatedGroupState', () => {
     expect(st.read('c', T + 1000 * DAY).values.all).toBe(1);
   });
 
+  it('refuses events missing a field the schema requires, changing nothing', () => {
+    const st = new AggregatedGroupState(group(ccAgg()), source([['amount', 'double']], MIN, ['amount']));
+    st.apply('c', T, { amount: 1 });
+    const e = thrown(() => st.apply('c', T + 1, { amount: null })) as FenestraError;
+    expect(e.code).toBe('EVENT_FIELD_MISSING');
+    expect(e.path).toBe('amount');
+    expect((thrown(() => st.apply('new', T, {})) as FenestraError).code).toBe('EVENT_FIELD_MISSING');
+    expect(st.has('new')).toBe(false);
+    expect(st.read('c', T + 1).version).toBe(1);
+  });
+
   it('refuses non-integer event times and features on unknown fields', () => {
     const st = new AggregatedGroupState(group(ccAgg()), src);
     expect((thrown(() => st.apply('c', 1.5, {})) as FenestraError).code).toBe('EVENT_TIME_INVALID');
