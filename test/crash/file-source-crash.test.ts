@@ -1,7 +1,7 @@
 /**
  * Crash recovery (issue 2, "must show"): a real child process consumes a file source (NDJSON + CSV
- * + Parquet splits) and checkpoints every 50 ms; the test SIGKILLs it at random moments (20–300 ms
- * after READY or after its 1st–3rd checkpoint) — and, in every third run, the child kills itself at random points inside
+ * + Parquet splits) and checkpoints every 150 ms; the test SIGKILLs it at random moments (20–300 ms
+ * after READY or after its 1st–6th checkpoint) — and, in every third run, the child kills itself at random points inside
  * checkpoint commits and compactions (torn temp files, deltas written but not published, manifest
  * replaced but old files not yet removed) — then restarts it from its state directory, until it
  * finishes. The final features of EVERY key (as of a fixed instant) and the dead-letter file must
@@ -119,7 +119,7 @@ describe('crash recovery with a file source', () => {
     // Reference: one uninterrupted run.
     const refDir = join(work, 'ref');
     const refConfig = join(work, 'ref.yaml');
-    await writeFile(refConfig, crashConfig(data.dir, refDir, '50ms'));
+    await writeFile(refConfig, crashConfig(data.dir, refDir, '150ms'));
     const refOut = join(work, 'ref.json');
     expect((await runChild(refConfig, refOut, {}, null)).outcome).toBe('finished');
     const reference = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
@@ -142,17 +142,17 @@ describe('crash recovery with a file source', () => {
       rounds++;
       const stateDir = join(work, `crash-${rounds}`);
       const config = join(work, `crash-${rounds}.yaml`);
-      await writeFile(config, crashConfig(data.dir, stateDir, '50ms'));
+      await writeFile(config, crashConfig(data.dir, stateDir, '150ms'));
       const out = join(work, `crash-${rounds}.json`);
       for (let attempt = 0; ; attempt++) {
         expect(attempt, 'the crashed run makes no progress').toBeLessThan(400);
         const killing = kills < MIN_KILLS;
-        // Kill at a random moment: 20–300 ms after READY or after the 1st–3rd checkpoint of the run
+        // Kill at a random moment: 20–300 ms after READY or after the 1st–6th checkpoint of the run
         // (counting checkpoints, not wall time, keeps the kills spread over the input however loaded
         // the machine is). One run in three also kills itself inside checkpoint I/O.
         const env: Record<string, string> = { FENESTRA_TEST_MIN_COMPACT: '200000' };
         if (killing && attempt % 3 === 1) env['FENESTRA_TEST_FAULT_P'] = '0.05';
-        const plan: KillPlan = { afterCheckpoints: Math.floor(r() * 4), delayMs: 20 + Math.floor(r() * 280) };
+        const plan: KillPlan = { afterCheckpoints: Math.floor(r() * 7), delayMs: 20 + Math.floor(r() * 280) };
         const res = await runChild(config, out, env, killing ? plan : null);
         if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, JSON.stringify(plan), JSON.stringify(env), res.outcome, JSON.stringify(res.recovered), res.stderr.slice(0, 200));
         if (res.recovered) recoveredFrom.add(JSON.stringify(res.recovered.positions));
