@@ -37,7 +37,7 @@ export interface EngineDeps {
   readonly extraGroups?: readonly StateGroup[];
   /** Builds aggregated groups (default: core/window's AggregatedGroupState). */
   readonly createGroup?: GroupFactory;
-  /** Derived-feature evaluators per group (default: none, derived features read as errors). */
+  /** Derived-feature evaluators per group (default: core/derived, the evaluator training sets use). */
   readonly derived?: DerivedFactory;
   /** Wall clock for default `asOf` and timers (default Date.now). */
   readonly clock?: () => number;
@@ -154,12 +154,10 @@ export class Engine implements EngineApi {
         this.groups.get(e.group)!.restore(e.key, e.value);
       }
       // Restored state is durable already; with an online store it may not have been flushed before the crash.
+      const now = this.clock();
       for (const g of this.groups.values()) {
         g.drainDirty();
-        if (this.flusher) {
-          const now = this.clock();
-          for (const k of g.keys()) this.flusher.mark(g.name, k, g.read(k, now).version);
-        }
+        if (this.flusher) for (const k of g.keys()) this.flusher.mark(g.name, k, versionOf(g, k, now));
       }
       this.checkpointer.resume(recovered.id, recovered.positions);
       this.logger.info({ id: recovered.id, dir: this.spec.state.dir }, 'recovered checkpoint');
@@ -175,11 +173,12 @@ export class Engine implements EngineApi {
         restored,
         logger: this.logger.child({ source: rt.name }),
         dataDir: join(this.spec.state.dir, 'sources', rt.name),
-        onRevoked: async (splits) => {
+        // A revoked split's position stays in the checkpoints (no record of it is applied after this),
+        // so a split assigned back resumes exactly there.
+        onRevoked: async () => {
           await this.checkpoint();
-          for (const s of splits) delete rt.positions[s];
         },
-        // State is shared by the one engine process; an assigned split resumes from the last checkpoint.
+        // State is held by this one engine process; an assigned split resumes from the last checkpoint.
         onAssigned: async (splits) =>
           splits.flatMap((id) => {
             const p = this.checkpointer.durable[rt.name]?.[id];
@@ -314,7 +313,7 @@ export class Engine implements EngineApi {
       if (keys.length === 0) continue;
       this.checkpointer.keep(g.name, keys);
       for (const k of keys) {
-        flusher.mark(g.name, k, g.version ? g.version(k) : g.read(k, now).version);
+        flusher.mark(g.name, k, versionOf(g, k, now));
       }
     }
   }
@@ -368,4 +367,9 @@ export class Engine implements EngineApi {
     const g = this.spec.groups.get(name);
     return g?.kind === 'aggregated' ? g : undefined;
   }
+}
+
+/** The version a key's encoded state carries (stored groups know it directly, tombstones included). */
+function versionOf(g: StateGroup, key: string, now: number): number {
+  return g.version ? g.version(key) : g.read(key, now).version;
 }
