@@ -76,6 +76,7 @@ export async function runGenData(run: GenDataRun): Promise<GenDataResult> {
     closeSync(fd);
   }
   renameSync(tmp, out);
+  progress.setTotal(written);
   const { seconds } = progress.stop();
   return { ...result, seconds, rowsPerSecond: result.rows / seconds, out };
 }

@@ -37,9 +37,7 @@ export function offlineType(t: FieldType): OfflineColumn['type'] {
 /** Columns of `raw/<source>`: the schema's fields (key and event time first) and `_version`. */
 export function rawColumns(src: SourceSpec): OfflineColumn[] {
   const cols: OfflineColumn[] = [];
-  const byName = new Map(src.fields.map((f) => [f.name, f]));
-  const key = byName.get(src.keyField);
-  cols.push({ name: src.keyField, type: key && key.type !== 'timestamp' ? 'string' : 'string' });
+  cols.push({ name: src.keyField, type: 'string' }); // keys are strings in the engine
   cols.push({ name: src.eventTimeField, type: 'timestamp' });
   for (const f of src.fields) {
     if (f.name === src.keyField || f.name === src.eventTimeField) continue;
