@@ -11,7 +11,7 @@ export const BUILTIN_ADAPTERS: Readonly<Record<string, () => Promise<unknown>>> 
   websocket: () => import('./sources/push/websocket.js'),
   file: () => import('./sources/file/index.js'),
   kafka: () => import('./sources/kafka/index.js'),
-  // kinesis: () => import('./sources/kinesis/index.js'),
+  kinesis: () => import('./sources/kinesis/index.js'),
   // --- online stores ---
   redis: () => import('./online/redis/index.js'),
   dynamodb: () => import('./online/dynamodb/index.js'),
