@@ -37,6 +37,8 @@ export interface TrainingSetResult {
   readonly labels: number;
   readonly events: number;
   readonly eventsApplied: number;
+  /** History rows skipped as the engine would dead-letter them (required field missing or mistyped). */
+  readonly eventsRejected: number;
   readonly seconds: { readonly read: number; readonly join: number; readonly write: number; readonly total: number };
   readonly labelsPerSecond: number;
   readonly out: string;
@@ -169,6 +171,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     labels: labels.rows,
     events: events.rows,
     eventsApplied: joined.eventsApplied,
+    eventsRejected: joined.eventsRejected,
     seconds: { read: (t1 - t0) / 1000, join: (t2 - t1) / 1000, write: (t3 - t2) / 1000, total },
     labelsPerSecond: labels.rows / total,
     out: outPath,
@@ -213,7 +216,8 @@ export function registerTrainingSet(program: Command): Command {
       const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet, ...(o.threads ? { threads: Math.max(1, Number(o.threads) | 0) } : {}) });
       process.stdout.write(
         `wrote ${r.labels.toLocaleString('en-US')} rows to ${r.out} in ${r.seconds.total.toFixed(2)} s ` +
-          `(read ${r.seconds.read.toFixed(2)} s, replay ${r.seconds.join.toFixed(2)} s of ${r.eventsApplied.toLocaleString('en-US')} events, ` +
+          `(read ${r.seconds.read.toFixed(2)} s, replay ${r.seconds.join.toFixed(2)} s of ${r.eventsApplied.toLocaleString('en-US')} events` +
+          `${r.eventsRejected > 0 ? ` (${r.eventsRejected} invalid, skipped)` : ''}, ` +
           `write ${r.seconds.write.toFixed(2)} s; ${Math.round(r.labelsPerSecond).toLocaleString('en-US')} rows/s)\n`,
       );
     });

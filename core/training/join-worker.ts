@@ -26,7 +26,7 @@ try {
   });
   const columns: Record<string, Float64Array | unknown[]> = Object.fromEntries(res.columns);
   const transfer = Object.values(columns).flatMap((c) => (c instanceof Float64Array ? [c.buffer as ArrayBuffer] : []));
-  parentPort!.postMessage({ kind: 'done', columns, eventsApplied: res.eventsApplied }, transfer);
+  parentPort!.postMessage({ kind: 'done', columns, eventsApplied: res.eventsApplied, eventsRejected: res.eventsRejected }, transfer);
 } catch (e) {
   parentPort!.postMessage({ kind: 'error', message: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code, path: (e as { path?: string }).path });
 }

@@ -26,7 +26,7 @@ export async function parallelReplayJoin(
   const results = await Promise.all(
     parts.map(
       (part) =>
-        new Promise<{ columns: Record<string, FeatureColumn>; eventsApplied: number }>((resolve, reject) => {
+        new Promise<{ columns: Record<string, FeatureColumn>; eventsApplied: number; eventsRejected: number }>((resolve, reject) => {
           const transfer = [part.evKey, part.evTime, part.lbKey, part.lbTime, ...Object.values(part.evFields), ...Object.values(part.lbRequest)]
             .filter((a): a is Float64Array | Int32Array => ArrayBuffer.isView(a))
             .map((a) => a.buffer as ArrayBuffer);
@@ -37,12 +37,12 @@ export async function parallelReplayJoin(
             ext === '.ts'
               ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
               : new Worker(entry, options);
-          w.on('message', (m: { kind: string; done?: number; columns?: Record<string, FeatureColumn>; eventsApplied?: number; message?: string; code?: string; path?: string }) => {
+          w.on('message', (m: { kind: string; done?: number; columns?: Record<string, FeatureColumn>; eventsApplied?: number; eventsRejected?: number; message?: string; code?: string; path?: string }) => {
             if (m.kind === 'progress') {
               done += m.done!;
               onProgress?.(done, 0);
             } else if (m.kind === 'done') {
-              resolve({ columns: m.columns!, eventsApplied: m.eventsApplied! });
+              resolve({ columns: m.columns!, eventsApplied: m.eventsApplied!, eventsRejected: m.eventsRejected! });
               void w.terminate();
             } else {
               reject(new FenestraError((m.code as ErrorCode | undefined) ?? 'INTERNAL', `training-set worker: ${m.message}`, m.path ? { path: m.path } : {}));
@@ -66,5 +66,5 @@ export async function parallelReplayJoin(
     });
   }
   onProgress?.(labels.rows, 0);
-  return { columns, eventsApplied: results.reduce((a, r) => a + r.eventsApplied, 0) };
+  return { columns, eventsApplied: results.reduce((a, r) => a + r.eventsApplied, 0), eventsRejected: results.reduce((a, r) => a + r.eventsRejected, 0) };
 }

@@ -41,6 +41,8 @@ export type FeatureColumn = Float64Array | unknown[];
 export interface JoinResult {
   readonly columns: ReadonlyMap<string, FeatureColumn>;
   readonly eventsApplied: number;
+  /** Events skipped because the engine would dead-letter them (required field missing / mistyped). */
+  readonly eventsRejected: number;
 }
 
 export type JoinProgress = (labelsDone: number, eventsApplied: number) => void;
@@ -88,6 +90,7 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
   const evKeys = events.keys;
   const nEv = events.rows;
   let e = 0;
+  let rejected = 0;
   const step = 1 << 16;
 
   for (let li = 0; li < labels.rows; li++) {
@@ -99,9 +102,16 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
       if (ts > t) break;
       for (let f = 0; f < fieldNames.length; f++) event[fieldNames[f]!] = fieldCols[f]![ei];
       const key = evKeys[ei]!;
-      for (let s = 0; s < states.length; s++) {
-        const o = states[s]!.apply(key, ts, event);
-        if (!o.ok) throw new FenestraError('EVENT_LATE', `replay: ${o.reason}`);
+      try {
+        for (let s = 0; s < states.length; s++) {
+          const o = states[s]!.apply(key, ts, event);
+          if (!o.ok) throw new FenestraError('EVENT_LATE', `replay: ${o.reason}`);
+        }
+      } catch (err) {
+        // An event the engine's decoder would have dead-lettered (a required field missing or of
+        // the wrong type) is skipped, as serving never saw it; anything else is a real error.
+        if (!(err instanceof FenestraError) || !(err.code === 'EVENT_FIELD_MISSING' || err.code === 'EVENT_FIELD_TYPE')) throw err;
+        rejected++;
       }
       e++;
     }
@@ -131,5 +141,5 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
   onProgress?.(labels.rows, e);
   const columns = new Map<string, FeatureColumn>();
   for (const g of groups) g.plan.columns.forEach((name, c) => columns.set(name, g.out[c]!));
-  return { columns, eventsApplied: e };
+  return { columns, eventsApplied: e - rejected, eventsRejected: rejected };
 }
