@@ -42,10 +42,12 @@ export async function writeFileAtomic(
   onPoint?: (p: FaultPoint) => void,
   halfPoint?: FaultPoint,
   writtenPoint?: FaultPoint,
+  /** Always write asynchronously (background work such as compaction). */
+  background = false,
 ): Promise<number> {
   let total = 0;
   for (const c of chunks) total += c.byteLength;
-  if (total <= SYNC_WRITE_LIMIT) return writeFileAtomicSync(dir, name, chunks, onPoint, halfPoint, writtenPoint);
+  if (!background && total <= SYNC_WRITE_LIMIT) return writeFileAtomicSync(dir, name, chunks, onPoint, halfPoint, writtenPoint);
   const tmp = join(dir, `${name}.tmp`);
   const fh = await open(tmp, 'w');
   let bytes = 0;

@@ -217,7 +217,7 @@ export class FileCheckpointStore implements CheckpointStore {
       meta: header.meta,
     });
     const name = stateFileName('snapshot', header.id);
-    const bytes = await writeFileAtomic(this.dir, name, frame(FrameKind.State, payload));
+    const bytes = await writeFileAtomic(this.dir, name, frame(FrameKind.State, payload), undefined, undefined, undefined, true);
     this.options.faultHook?.('compaction-snapshot-written');
     const folded = new Set([...(m.snapshot ? [m.snapshot.file] : []), ...m.deltas.map((d) => d.file)]);
     await this.withManifestLock(async () => {
@@ -301,12 +301,7 @@ export class FileCheckpointStore implements CheckpointStore {
     for (const mf of files) {
       const parsed = await this.readStateFile(mf);
       // Folding straight into `entries` is safe: on any error the whole fold is discarded.
-      const batch: CheckpointEntry[] = [];
-      parsed.forEach((group, key, value) => {
-        batch.push({ group, key, value });
-      });
-      for (let i = 0; i < batch.length; i++) {
-        const e = batch[i]!;
+      for (const e of parsed.entries()) {
         const id = entryId(e.group, e.key);
         if (e.value === null) entries.delete(id);
         else entries.set(id, e);

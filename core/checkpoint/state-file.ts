@@ -88,8 +88,12 @@ export class StateFileWriter {
 
 export interface ParsedStateFile {
   readonly header: StateFileHeader;
-  /** Calls `onEntry` for each entry in file order; `value` is a view into the file buffer. */
-  forEach(onEntry: (group: string, key: string, value: Uint8Array | null) => void): void;
+  /**
+   * The entries in file order (`value` is a view into the file buffer, null for a deletion). Structural
+   * errors are thrown (CHECKPOINT_CORRUPT) when reached; callers fold into fresh structures they
+   * discard on error, so nothing is half-loaded.
+   */
+  entries(): Generator<CheckpointEntry>;
 }
 
 /** Parses a verified payload; structural errors are reported as CHECKPOINT_CORRUPT with the file name. */
@@ -108,7 +112,7 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
   }
   return {
     header,
-    forEach(onEntry) {
+    *entries() {
       let at = 4 + hlen;
       const end = payload.byteLength;
       for (let i = 0; i < header.count; i++) {
@@ -124,11 +128,11 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
         const group = header.groups[g];
         if (group === undefined) throw corruptError(file, `entry ${i} names group #${g}, which the header lacks`);
         if (vlen === DELETED) {
-          onEntry(group, key, null);
+          yield { group, key, value: null };
           continue;
         }
         if (at + vlen > end) throw corruptError(file, `entry ${i} value runs past the end`);
-        onEntry(group, key, payload.subarray(at, at + vlen));
+        yield { group, key, value: payload.subarray(at, at + vlen) };
         at += vlen;
       }
       if (at !== end) throw corruptError(file, `${end - at} trailing bytes after ${header.count} entries`);
@@ -139,8 +143,4 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
 /** Entry map key: group and entity key joined by NUL (which neither contains in practice). */
 export function entryId(group: string, key: string): string {
   return `${group}\u0000${key}`;
-}
-
-export function entriesOf(map: ReadonlyMap<string, CheckpointEntry>): Iterable<CheckpointEntry> {
-  return map.values();
 }
