@@ -57,6 +57,8 @@ export class Driver {
   private current = new Map<string, Position>();
   readonly events: string[] = [];
   private stopped = false;
+  /** Set by `crash()`: what was applied since the last checkpoint is lost, as with SIGKILL. */
+  private dead = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -73,6 +75,7 @@ export class Driver {
       dataDir: mkdtempSync(join(tmpdir(), 'fenestra-streams-')),
       onRevoked: async (splits) => {
         this.events.push(`revoked ${splits.join(',')}`);
+        if (this.dead) return; // a killed process checkpoints nothing
         for (const s of splits) this.checkpointSplit(s);
       },
       onAssigned: async (splits) => {
@@ -128,6 +131,15 @@ export class Driver {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop;
+  }
+
+  /** Dies like a killed process: stops polling, loses every uncheckpointed record, leaves the group. */
+  async crash(): Promise<void> {
+    this.dead = true;
+    await this.stop();
+    this.pending.clear();
+    this.current.clear();
+    await this.source.close();
   }
 
   /** Stops the loop, checkpoints, closes the source. */

@@ -202,4 +202,45 @@ describe('kafka source (real broker, KRaft)', () => {
     expect(a.events.slice(0, 2)).toEqual(['assigned 0,1,2,3,4,5', 'revoked 0,1,2,3,4,5']);
     expect(b.events.some((e) => e.startsWith('assigned '))).toBe(true);
   });
+
+  it('three instances share the partitions; one dies, one joins later; each partition\'s committed history is exactly its produced sequence', async () => {
+    const topic = await newTopic(6);
+    const groupId = `g-${topic}`;
+    const store = new SharedCheckpoints();
+    const applied = () => [...store.applied.values()].reduce((n, l) => n + l.length, 0);
+    const make = (name: string) => new Driver(name, source(topic, groupId, { maxBuffered: 300 }), store);
+    const drivers = [make('a'), make('b'), make('c')];
+    await Promise.all(drivers.map((d) => d.open([])));
+    for (const d of drivers) d.start();
+    let producedPer = 0;
+    const checkpointAll = async (ds: Driver[]) => {
+      for (const d of ds) await d.checkpoint();
+    };
+    const step = async (ds: Driver[], per: number) => {
+      await produce(topic, 6, per, producedPer);
+      producedPer += per;
+      const end = Date.now() + 60_000;
+      while (applied() < producedPer * 6 && Date.now() < end) {
+        await checkpointAll(ds);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await step(drivers, 1000);
+    expect(drivers.every((d) => d.events.some((e) => e.startsWith('assigned ') && e !== 'assigned '))).toBe(true);
+    // B dies with applied-but-uncheckpointed records: they are lost with it and must be re-read by the new owners.
+    await produce(topic, 6, 500, producedPer);
+    producedPer += 500;
+    await new Promise((r) => setTimeout(r, 100));
+    await drivers[1]!.crash();
+    const alive = [drivers[0]!, drivers[2]!];
+    await step(alive, 500);
+    // D joins and takes some partitions back.
+    const d = make('d');
+    await d.open([]);
+    d.start();
+    await step([...alive, d], 500);
+    await waitFor(() => d.events.some((e) => /^assigned \d/.test(e)), 30_000, 'D got partitions');
+    for (const x of [...alive, d]) await x.close();
+    for (let p = 0; p < 6; p++) expectExactSequence(store.applied.get(String(p)) ?? [], producedPer, `partition ${p}`);
+  });
 });
