@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/global-setup.ts'],
     include: ['test/**/*.test.ts', 'plugins/**/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],
     testTimeout: 60_000,
