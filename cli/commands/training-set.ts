@@ -58,7 +58,7 @@ export function offlineRawLocation(spec: EngineSpec, source: string): { location
 /** Source fields the planned groups read (their values must come from the history). */
 function fieldsRead(plan: TrainingPlan): Set<string> {
   const out = new Set<string>();
-  for (const g of plan.groups) for (const f of g.spec.features) if (f.field) out.add(f.field);
+  for (const g of plan.groups) for (const f of g.stateSpec.features) if (f.field) out.add(f.field);
   return out;
 }
 

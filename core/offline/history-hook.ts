@@ -14,6 +14,11 @@ import type { OfflineBatch, OfflineColumn, OfflineStore, StagedFile } from '../c
 import type { EngineSpec, FieldType, SourceSpec } from '../model.js';
 import type { OfflineHook } from '../runtime/offline-hook.js';
 import { splitByPartition } from './partition.js';
+import { aggFeatureType, compileDerived, derivedInputsOf, type DerivedInputType } from '../derived/index.js';
+
+function celToOffline(t: DerivedInputType): OfflineColumn['type'] {
+  return t === 'bool' ? 'boolean' : t;
+}
 
 /** Features of `key` as of `asOf`, right after `event` was applied (the event is the request of derived features). */
 export type FeatureReader = (group: string, key: string, asOf: number, event: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
@@ -73,7 +78,7 @@ type Token = { tables: TableBuffer[] };
 
 export class HistoryHook implements OfflineHook {
   private readonly rawOwner = new Map<string, { source: SourceSpec; columns: OfflineColumn[] }>();
-  private readonly featureGroups = new Map<string, { columns: OfflineColumn[]; names: string[]; keyField: string }>();
+  private readonly featureGroups = new Map<string, { columns: OfflineColumn[]; names: string[]; numeric: boolean[]; keyField: string }>();
   private tables = new Map<string, TableBuffer>();
   /** Rows staged for a checkpoint that has not been committed (re-staged if that checkpoint failed). */
   private unconfirmed: TableBuffer[] = [];
@@ -93,14 +98,22 @@ export class HistoryHook implements OfflineHook {
       }
       if (opts.readFeatures) {
         const names = [...g.features.map((f) => f.name), ...g.derived.map((d) => d.name)];
+        const inputs = derivedInputsOf(g, src.fields);
+        const types = [
+          ...g.features.map((f) => celToOffline(aggFeatureType(f, src.fields))),
+          ...g.derived.map((d) => {
+            const t = compileDerived(d, inputs).resultType;
+            return t === 'string' ? ('string' as const) : t === 'bool' ? ('boolean' as const) : ('double' as const);
+          }),
+        ];
         const columns: OfflineColumn[] = [
           { name: src.keyField, type: 'string' },
           { name: 'event_time', type: 'timestamp' },
-          ...names.map((n) => ({ name: n, type: 'double' as const })),
+          ...names.map((n, i) => ({ name: n, type: types[i]! })),
           { name: 'write_time', type: 'timestamp' },
           { name: '_version', type: 'long' },
         ];
-        this.featureGroups.set(g.name, { columns, names, keyField: src.keyField });
+        this.featureGroups.set(g.name, { columns, names, numeric: types.map((t) => t === 'double'), keyField: src.keyField });
       }
     }
   }
@@ -139,7 +152,7 @@ export class HistoryHook implements OfflineHook {
       t.data[1]!.push(ts);
       for (let i = 0; i < fg.names.length; i++) {
         const v = values[fg.names[i]!];
-        t.data[i + 2]!.push(typeof v === 'number' ? v : null);
+        t.data[i + 2]!.push(fg.numeric[i] ? (typeof v === 'number' ? v : null) : (v ?? null));
       }
       t.data[fg.names.length + 2]!.push(this.clock());
       t.data[fg.names.length + 3]!.push(version);

@@ -11,6 +11,13 @@ export type OutputType = 'double' | 'string' | 'boolean';
 
 export interface PlannedGroup {
   readonly spec: AggregatedGroupSpec;
+  /**
+   * The group reduced to what is requested: the requested aggregates, those the requested derived
+   * features read, and the requested derived features. Replays build their state from it (each
+   * feature's value depends only on its own aggregation and window, so the values are the same as
+   * with the whole group, for less work).
+   */
+  readonly stateSpec: AggregatedGroupSpec;
   readonly source: SourceSpec;
   /** Requested feature names of this group (aggregated and derived, in the group's order). */
   readonly features: readonly string[];
@@ -94,7 +101,14 @@ export function planTraining(spec: EngineSpec, refs: readonly FeatureRef[]): Tra
       types.push(c.resultType === 'string' ? 'string' : c.resultType === 'bool' ? 'boolean' : 'double');
     }
     const columns = features.map((f) => ((nameCount.get(f) ?? 0) > 1 ? `${name}__${f}` : f));
-    groups.push({ spec: g, source: src, features, columns, types, needsDerived, requestFields: [...requestFields] });
+    const keepAggs = new Set(features);
+    for (const d of g.derived) if (wanted.has(d.name)) for (const f of compileDerived(d, inputs).features) keepAggs.add(f.name);
+    const stateSpec: AggregatedGroupSpec = {
+      ...g,
+      features: g.features.filter((f) => keepAggs.has(f.name)),
+      derived: g.derived.filter((d) => wanted.has(d.name)),
+    };
+    groups.push({ spec: g, stateSpec, source: src, features, columns, types, needsDerived, requestFields: [...requestFields] });
   }
   if (!source) throw new FenestraError('BAD_REQUEST', 'no features requested', { path: 'features' });
   return { groups, source };

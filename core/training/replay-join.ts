@@ -67,12 +67,12 @@ export function sortedOrder(times: ArrayLike<number>): Uint32Array | null {
 export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventColumns, labels: LabelColumns, onProgress?: JoinProgress): JoinResult {
   const groups = plan.groups.map((g) => ({
     plan: g,
-    state: new AggregatedGroupState(g.spec, g.source),
-    derived: g.needsDerived ? (defaultDerived(spec)(g.spec) as DerivedEvaluator | null) : null,
+    state: new AggregatedGroupState(g.stateSpec, g.source),
+    derived: g.needsDerived ? (defaultDerived(spec)(g.stateSpec) as DerivedEvaluator | null) : null,
     out: g.types.map((t) => (t === 'double' ? new Float64Array(labels.rows).fill(NaN) : new Array<unknown>(labels.rows).fill(null))) as FeatureColumn[],
     numeric: g.types.map((t) => t === 'double'),
     /** Requested features before this index are aggregates, from it on derived. */
-    aggCount: g.features.filter((f) => g.spec.features.some((x) => x.name === f)).length,
+    aggCount: g.features.filter((f) => g.stateSpec.features.some((x) => x.name === f)).length,
   }));
   const states = groups.map((g) => g.state);
 

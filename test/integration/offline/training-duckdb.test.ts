@@ -107,4 +107,17 @@ describe('training set vs DuckDB window functions', () => {
     expect(n).toBe(rows);
     expect(bad.slice(0, 5)).toEqual([]);
   });
+
+  it('a subset of features (a reduced group state) gives the same values as the whole group', async () => {
+    const all = join(dir, 'train-all.parquet');
+    const some = join(dir, 'train-some.parquet');
+    await runTrainingSet({ spec, labels: data, input: [data], features: 'fraud_model', out: all, quiet: true });
+    await runTrainingSet({ spec, labels: data, input: [data], features: 'cc_agg:avg_amt_last_1w,cc_agg:count_ratio', out: some, quiet: true });
+    const [r] = await duck.rows(`SELECT count(*)::INTEGER AS n,
+        count_if(a.avg_amt_last_1w IS DISTINCT FROM s.avg_amt_last_1w OR a.count_ratio IS DISTINCT FROM s.count_ratio)::INTEGER AS bad
+      FROM read_parquet(${lit(all)}) a JOIN read_parquet(${lit(some)}) s USING (tid)`);
+    expect(r).toEqual({ n: rows, bad: 0 });
+    const cols = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${lit(some)})`);
+    expect(cols.map((c) => c.column_name).slice(-2)).toEqual(['avg_amt_last_1w', 'count_ratio']);
+  });
 });
