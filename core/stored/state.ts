@@ -43,8 +43,10 @@ export class StoredGroupState implements StateGroup {
     this.layoutHash = storedLayoutHash(spec);
   }
 
+  /** True when the key holds a live (not deleted) record, expired or not. */
   has(key: string): boolean {
-    return this.get(key, Number.MAX_SAFE_INTEGER - 1) !== null || this.slots.has(key);
+    const s = this.slots.get(key);
+    return s !== undefined && s.strings !== null;
   }
 
   /** Applies one write; returns true when the state changed. */
