@@ -109,6 +109,8 @@ interface EncodedColumn {
   pages: Uint8Array[];
   encodings: Encoding[];
   dictionaryPageSize: number;
+  /** Bytes of the chunk with every page uncompressed (headers included). */
+  uncompressedSize: number;
   statistics: Statistics | undefined;
 }
 
@@ -169,7 +171,7 @@ export class ParquetStreamWriter {
         codec: this.codec === 'none' ? 'UNCOMPRESSED' : this.codec === 'gzip' ? 'GZIP' : 'SNAPPY',
         num_values: BigInt(rows),
         total_compressed_size: BigInt(size),
-        total_uncompressed_size: BigInt(size),
+        total_uncompressed_size: BigInt(enc.uncompressedSize),
         data_page_offset: BigInt(chunkStart + enc.dictionaryPageSize),
         dictionary_page_offset: enc.dictionaryPageSize > 0 ? BigInt(chunkStart) : undefined,
         statistics: enc.statistics,
@@ -232,6 +234,7 @@ export class ParquetStreamWriter {
     const present = rows - nulls;
     const pages: Uint8Array[] = [];
     let dictionaryPageSize = 0;
+    let uncompressedSize = 0;
     let encoding: Encoding = 'PLAIN';
     let body: Uint8Array;
     let statistics: Statistics | undefined;
@@ -340,6 +343,7 @@ export class ParquetStreamWriter {
           const header = toBytes(hw);
           pages.push(header, dictBody);
           dictionaryPageSize = header.length + dictBody.length;
+          uncompressedSize += header.length + d.len;
           const bitWidth = Math.max(1, Math.ceil(Math.log2(dict.size)));
           const iw = new ByteWriter();
           iw.appendUint8(bitWidth);
@@ -375,9 +379,11 @@ export class ParquetStreamWriter {
         is_compressed: this.codec !== 'none',
       },
     });
-    pages.push(toBytes(hw), levels, compressed);
+    const header = toBytes(hw);
+    uncompressedSize += header.length + levels.length + body.length;
+    pages.push(header, levels, compressed);
     const encodings: Encoding[] = encoding === 'RLE_DICTIONARY' ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
-    return { pages, encodings, dictionaryPageSize, statistics };
+    return { pages, encodings, dictionaryPageSize, uncompressedSize, statistics };
   }
 }
 
