@@ -36,6 +36,8 @@ export interface FileCheckpointStoreOptions {
 
 export interface CheckpointStoreStats {
   readonly commits: number;
+  /** Compactions started / completed. */
+  readonly compactionsStarted: number;
   readonly compactions: number;
   readonly snapshotBytes: number;
   readonly deltaBytes: number;
@@ -73,6 +75,7 @@ export class FileCheckpointStore implements CheckpointStore {
   private closing = false;
   private commits = 0;
   private compactions = 0;
+  private compactionsStarted = 0;
   private unlock: (() => void) | null = null;
 
   constructor(private readonly options: FileCheckpointStoreOptions) {
@@ -89,6 +92,7 @@ export class FileCheckpointStore implements CheckpointStore {
     const m = this.manifest;
     return {
       commits: this.commits,
+      compactionsStarted: this.compactionsStarted,
       compactions: this.compactions,
       snapshotBytes: m?.snapshot?.bytes ?? 0,
       deltaBytes: m ? m.deltas.reduce((s, d) => s + d.bytes, 0) : 0,
@@ -183,6 +187,7 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   private startCompaction(): void {
+    this.compactionsStarted++;
     const p = this.compact()
       .catch((e: unknown) => {
         // The previous snapshot and deltas stay valid; the next commit retries.

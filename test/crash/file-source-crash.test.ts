@@ -39,6 +39,8 @@ afterAll(async () => {
 interface RunResult {
   readonly outcome: 'finished' | 'killed-by-test' | 'killed-itself';
   readonly stderr: string;
+  /** Compactions the run started and completed. */
+  readonly compactions: { started: number; completed: number };
   /** What the run recovered: checkpoint id and the split positions (from its READY line). */
   readonly recovered: { checkpoint: number; positions: Record<string, Record<string, number>> } | null;
 }
@@ -79,8 +81,10 @@ function runChild(config: string, out: string, env: Record<string, string>, plan
       clearTimeout(timer);
       const line = /READY (.*)/.exec(stdout)?.[1];
       const recovered = line ? (JSON.parse(line) as RunResult['recovered']) : null;
-      if (code === 0 && stdout.includes('DONE')) resolvePromise({ outcome: 'finished', stderr, recovered });
-      else if (signal === 'SIGKILL') resolvePromise({ outcome: stderr.includes('fault: SIGKILL') ? 'killed-itself' : killedByTest ? 'killed-by-test' : 'killed-itself', stderr, recovered });
+      const lines = stdout.split('\n');
+      const compactions = { started: lines.filter((l) => l.startsWith('COMPACTING ')).length, completed: lines.filter((l) => l.startsWith('COMPACTED ')).length };
+      if (code === 0 && stdout.includes('DONE')) resolvePromise({ outcome: 'finished', stderr, recovered, compactions });
+      else if (signal === 'SIGKILL') resolvePromise({ outcome: stderr.includes('fault: SIGKILL') ? 'killed-itself' : killedByTest ? 'killed-by-test' : 'killed-itself', stderr, recovered, compactions });
       else reject(new Error(`runner exited with code ${code} signal ${signal}:\n${stderr.slice(-4000)}`));
     });
   });
@@ -138,6 +142,8 @@ describe('crash recovery with a file source', () => {
     const faultPoints = new Map<string, number>();
     const finalRunEvents: number[] = [];
     const recoveredFrom = new Set<string>();
+    let compactionsStarted = 0;
+    let compactionsCompleted = 0;
     while (kills < MIN_KILLS) {
       rounds++;
       const stateDir = join(work, `crash-${rounds}`);
@@ -150,12 +156,15 @@ describe('crash recovery with a file source', () => {
         // Kill at a random moment: 20–300 ms after READY or after the 1st–6th checkpoint of the run
         // (counting checkpoints, not wall time, keeps the kills spread over the input however loaded
         // the machine is). One run in three also kills itself inside checkpoint I/O.
-        const env: Record<string, string> = { FENESTRA_TEST_MIN_COMPACT: '200000' };
+        // Compact often (deltas beyond half the snapshot) so that kills also land in compactions.
+        const env: Record<string, string> = { FENESTRA_TEST_MIN_COMPACT: '200000', FENESTRA_TEST_COMPACT_RATIO: '0.5' };
         if (killing && attempt % 3 === 1) env['FENESTRA_TEST_FAULT_P'] = '0.05';
         const plan: KillPlan = { afterCheckpoints: Math.floor(r() * 7), delayMs: 20 + Math.floor(r() * 280) };
         const res = await runChild(config, out, env, killing ? plan : null);
         if (process.env['FENESTRA_CRASH_DEBUG']) console.log(attempt, JSON.stringify(plan), JSON.stringify(env), res.outcome, JSON.stringify(res.recovered), res.stderr.slice(0, 200));
         if (res.recovered) recoveredFrom.add(JSON.stringify(res.recovered.positions));
+        compactionsStarted += res.compactions.started;
+        compactionsCompleted += res.compactions.completed;
         if (res.outcome === 'finished') break;
         kills++;
         if (res.outcome === 'killed-itself') {
@@ -178,6 +187,8 @@ describe('crash recovery with a file source', () => {
     expect(selfKills).toBeGreaterThan(0);
     // Restarts resumed from many distinct checkpoints, not the same one over and over.
     expect(recoveredFrom.size).toBeGreaterThanOrEqual(MIN_KILLS / 2);
+    // Compactions ran between and under the kills.
+    expect(compactionsStarted).toBeGreaterThan(0);
     console.log(
       JSON.stringify({
         events: EVENTS,
@@ -187,6 +198,8 @@ describe('crash recovery with a file source', () => {
         faultPoints: Object.fromEntries(faultPoints),
         rounds,
         distinctRecoveredCheckpoints: recoveredFrom.size,
+        compactionsStarted,
+        compactionsCompleted,
         eventsReadByFinishingRuns: finalRunEvents,
         deadLetters: refCounts,
         seconds: (Date.now() - started) / 1000,
