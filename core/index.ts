@@ -11,3 +11,4 @@ export * from './contracts/checkpoint-store.js';
 export * from './contracts/plugin.js';
 export * from './contracts/logger.js';
 export { ENGINE_VERSION } from './version.js';
+export { MalformedRecord } from './event/malformed.js';

@@ -55,6 +55,8 @@ export type {
 } from '../../core/contracts/plugin.js';
 
 export type { Position, SplitState, PositionMap } from '../../core/contracts/position.js';
+/** What a source emits for a record it cannot parse: the engine dead-letters it with the reason and moves on. */
+export { MalformedRecord } from '../../core/event/malformed.js';
 export type { Source, SourceRecord, SourceContext, SourceCapabilities } from '../../core/contracts/source.js';
 export type {
   OnlineStore,
