@@ -37,6 +37,8 @@ const featureMap = { type: 'object', additionalProperties: { type: ['number', 's
 export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const { engine, metrics } = ctx;
   const spec = engine.spec;
+  const getLatency = metrics.readLatency.labels('get');
+  const batchLatency = metrics.readLatency.labels('batch');
 
   app.get<{ Params: { group: string; key: string }; Querystring: OneQuery }>(
     '/v1/features/:group/:key',
@@ -88,7 +90,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         ...(features === undefined ? {} : { features }),
         ...(request === undefined ? {} : { request }),
       });
-      metrics.readLatency.observe({ route: 'get' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      getLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return { group, key, found: r.found, asOf: r.asOf, version: r.version, features: r.values };
     },
   );
@@ -165,7 +167,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
           });
         }
       }
-      metrics.readLatency.observe({ route: 'batch' }, Number(process.hrtime.bigint() - t0) / 1e9);
+      batchLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return { asOf, features: names, results };
     },
   );
