@@ -204,3 +204,20 @@ describe('PushSource', () => {
     await s.close();
   });
 });
+
+describe('PushSource log damage', () => {
+  it('refuses a log whose damage is before the last segment (WAL_CORRUPT), never half-replaying it', async () => {
+    const dir = await tempDir();
+    const s = await openSource(dir, undefined, { segmentBytes: 4096 });
+    for (let i = 0; i < 100; i++) await s.append([ev(String(i), i)]);
+    await s.close();
+    const segs = (await readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
+    expect(segs.length).toBeGreaterThan(1);
+    const first = join(dir, segs[0]!);
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const buf = await readFile(first);
+    buf[20] = buf[20]! ^ 0xff;
+    await writeFile(first, buf);
+    await expect(openSource(dir)).rejects.toMatchObject({ code: 'WAL_CORRUPT' });
+  });
+});
