@@ -131,6 +131,8 @@ export function runChild(children: Set<ChildProcess>, config: string, out: strin
 
 export interface Dump {
   features: Record<string, Record<string, { version: number; values: Record<string, unknown> }>>;
+  /** The same, read back from the external online store (when the config has one). */
+  online?: Record<string, Record<string, { version: number; values: Record<string, unknown> }>>;
 }
 
 export function mismatchedKeys(a: Dump, b: Dump): string[] {

@@ -20,7 +20,9 @@ import { resolvePlugins } from '../../../config/plugins.js';
 import { FileCheckpointStore } from '../../../core/checkpoint/index.js';
 import type { Position } from '../../../core/contracts/position.js';
 import type { Source } from '../../../core/contracts/source.js';
+import type { OnlineStore } from '../../../core/contracts/online-store.js';
 import { Engine } from '../../../core/runtime/engine.js';
+import { OnlineFeatureReader } from '../../../core/runtime/online-reader.js';
 import { silentLogger } from '../../../core/runtime/logger.js';
 import { ENGINE_VERSION } from '../../../core/version.js';
 
@@ -42,6 +44,13 @@ for (const [name, plugin] of plugins.sources) {
   const s = spec.sources.get(name)!;
   sources.set(name, await plugin.create(s.options, { logger: silentLogger, baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, source: s }));
 }
+// An external online store (redis, ...) when the config names one: dirty entities are flushed every
+// state.flushInterval, so kills land between online writes and the checkpoint that covers them.
+const makeOnline = async (): Promise<OnlineStore | undefined> =>
+  plugins.online && spec.online.type !== 'embedded'
+    ? plugins.online.create(spec.online.options, { logger: silentLogger, baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, groups: [...spec.groups.keys()] })
+    : undefined;
+const onlineStore = await makeOnline();
 const checkpointStore = new FileCheckpointStore({
   dir: join(spec.state.dir, 'checkpoints'),
   faultHook:
@@ -54,7 +63,7 @@ const checkpointStore = new FileCheckpointStore({
         }
       : undefined,
 });
-const engine = new Engine(spec, { sources, checkpointStore, batchSize: Number(process.env['FENESTRA_TEST_BATCH'] ?? 2000) });
+const engine = new Engine(spec, { sources, checkpointStore, ...(onlineStore ? { onlineStore } : {}), batchSize: Number(process.env['FENESTRA_TEST_BATCH'] ?? 2000) });
 await engine.start();
 process.stdout.write('READY\n');
 
@@ -78,9 +87,22 @@ for (const [name, g] of spec.groups) {
   const reads = await engine.readMany(name, keys, { asOf });
   features[name] = Object.fromEntries(reads.map((r) => [r.key, { version: r.version, values: r.values }]));
 }
+// What a stateless reader serves from the online store after the run (same shape as `features`).
+let online: Record<string, Record<string, unknown>> | undefined;
+const store = await makeOnline();
+if (store) {
+  await store.open();
+  const reader = new OnlineFeatureReader(spec, store);
+  online = {};
+  for (const [name, keys] of Object.entries(features)) {
+    const reads = await reader.readMany(name, Object.keys(keys), { asOf });
+    online[name] = Object.fromEntries(reads.map((r) => [r.key, { version: r.version, values: r.values }]));
+  }
+  await store.close();
+}
 const stats = engine.stats();
 const tmp = `${outPath}.tmp`;
-await writeFile(tmp, JSON.stringify({ features, eventsIn: stats.eventsIn, deadLettered: stats.deadLettered, checkpoints: stats.checkpoints.count }));
+await writeFile(tmp, JSON.stringify({ features, online, eventsIn: stats.eventsIn, deadLettered: stats.deadLettered, checkpoints: stats.checkpoints.count }));
 await rename(tmp, outPath);
 process.stdout.write('DONE\n');
 process.exit(0);
