@@ -12,6 +12,7 @@ import { Engine } from '../core/runtime/engine.js';
 import { defaultDerived } from '../core/runtime/reader.js';
 import { silentLogger } from '../core/runtime/logger.js';
 import { StoredGroupState, StoredWriter } from '../core/stored/index.js';
+import { wireOfflineHistory, type OfflineWiring } from '../core/offline/wire.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import { PushSource } from '../adapters/sources/push/push-source.js';
 import { asContractLogger } from './logger.js';
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   readonly checkpointStore?: CheckpointStore;
   /** Collect Node process metrics (default true). */
   readonly processMetrics?: boolean;
+  /** Write offline history through the config's offline store (default true when its plugin loads). */
+  readonly offline?: boolean;
 }
 
 /** A running daemon: engine + push sources + stored groups + HTTP server. */
@@ -46,7 +49,8 @@ export interface Daemon {
 /**
  * Builds and starts everything `fenestra start` runs from a compiled spec: the source plugins (the
  * registry's aliases or plugin packages), stored groups, the online store (`embedded` = served from
- * the engine's own state), the file checkpoint store, the engine, and the fastify server. The server
+ * the engine's own state), offline history (core/offline/wire.ts over the offline store plugin), the
+ * file checkpoint store, the engine, and the fastify server. The server
  * listens before recovery, so `/healthz` answers and `/readyz` says NOT_READY until the engine is up.
  */
 export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): Promise<Daemon> {
@@ -73,11 +77,19 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   if (spec.online.type !== 'embedded' && plugins.online) {
     onlineStore = await plugins.online.create(spec.online.options, { logger: log.child({ online: spec.online.type }), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, groups: [...spec.groups.keys()] });
   }
+  let offline: OfflineWiring | undefined;
+  if (opts.offline !== false && plugins.offline) {
+    const store = await plugins.offline.create(spec.offline.options, { logger: log.child({ offline: spec.offline.type }), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION });
+    offline = wireOfflineHistory(spec, store);
+  } else if (opts.offline !== false) {
+    log.warn({ offline: spec.offline.type }, 'no offline store plugin: history is not written');
+  }
   const checkpointStore = opts.checkpointStore ?? new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints'), logger: log.child({ component: 'checkpoint' }) });
   const engine = new Engine(spec, {
     sources,
     checkpointStore,
     ...(onlineStore ? { onlineStore } : {}),
+    ...(offline ? { offline: offline.offline, createGroup: offline.createGroup } : {}),
     extraGroups: [...storedGroups.values()],
     derived: defaultDerived(spec),
     logger: log.child({ component: 'engine' }),
