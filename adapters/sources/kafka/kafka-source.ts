@@ -86,7 +86,7 @@ export class KafkaSource implements Source, RebalanceHooks {
       logCreator: kafkajsLogger(this.logger),
       retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
-    this.admin = this.kafka.admin();
+    this.admin = this.kafka.admin({ retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
     try {
       await this.admin.connect();
       const md = await this.admin.fetchTopicMetadata({ topics: [o.topic] });
@@ -96,7 +96,23 @@ export class KafkaSource implements Source, RebalanceHooks {
       throw new FenestraError('SOURCE_UNAVAILABLE', `kafka source ${ctx.spec.name}: cannot read topic "${o.topic}" from ${o.brokers.join(',')}: ${(e as Error).message}`, { cause: e });
     }
 
-    const consumer = this.kafka.consumer({
+    try {
+      await this.startConsumer(ctx);
+    } catch (e) {
+      this.closing = true;
+      await this.consumer?.disconnect().catch(() => undefined);
+      await this.admin.disconnect().catch(() => undefined);
+      throw e;
+    }
+    this.lagTimer = setInterval(() => void this.refreshHighWatermarks(), o.lagRefreshMs);
+    this.lagTimer.unref();
+    void this.refreshHighWatermarks();
+  }
+
+  /** Joins the group and resolves once the first assignment is sought (or fails). */
+  private async startConsumer(ctx: SourceContext): Promise<void> {
+    const o = this.opts;
+    const consumer = this.kafka!.consumer({
       groupId: o.groupId,
       partitionAssigners: [hookedAssigner(this)],
       sessionTimeout: o.sessionTimeoutMs,
@@ -129,9 +145,6 @@ export class KafkaSource implements Source, RebalanceHooks {
     } finally {
       clearTimeout(timeout);
     }
-    this.lagTimer = setInterval(() => void this.refreshHighWatermarks(), o.lagRefreshMs);
-    this.lagTimer.unref();
-    void this.refreshHighWatermarks();
   }
 
   // --- rebalance hooks (called by the patched kafkajs ConsumerGroup.joinAndSync) -----------------

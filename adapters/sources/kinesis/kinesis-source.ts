@@ -144,7 +144,9 @@ export class KinesisSource implements Source {
       });
       if (!ready) continue;
       s.status = 'reading';
-      const reader = this.read(s).catch((e: unknown) => this.logger.error({ err: (e as Error).message, shard: s.id }, 'kinesis shard reader stopped'));
+      const reader = this.read(s).catch((e: unknown) => {
+        if (!this.closed) this.logger.error({ err: (e as Error).message, shard: s.id }, 'kinesis shard reader stopped');
+      });
       this.readers.add(reader);
       void reader.finally(() => this.readers.delete(reader));
     }

@@ -119,6 +119,14 @@ describe('kafka source (real broker, KRaft)', () => {
     }
   });
 
+  it('a topic that does not exist fails open() with SOURCE_UNAVAILABLE naming it', async () => {
+    const src = source('no-such-topic', 'g-missing');
+    const err = await src.open(new Driver('m', src, new SharedCheckpoints()).context([])).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(String((err as Error).message)).toContain('no-such-topic');
+    await src.close();
+  });
+
   it('poison messages become malformed records with partition/offset and the partition keeps flowing', async () => {
     const topic = await newTopic(2);
     const good = (seq: number) => JSON.stringify({ key: 'card-1', ts: 1_700_000_000_000 + seq, seq, amount: 1 });

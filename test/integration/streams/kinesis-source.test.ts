@@ -93,6 +93,14 @@ describe('kinesis source (kinesalite)', () => {
     expect(() => kinesisOptions({ stream: 's', recordsPerCall: 20_000 })).toThrow(/recordsPerCall/);
   });
 
+  it('a stream that does not exist fails open() with SOURCE_UNAVAILABLE naming it', async () => {
+    const src = source('no-such-stream');
+    const err = await src.open(new Driver('m', src, new SharedCheckpoints()).context([])).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(String((err as Error).message)).toContain('no-such-stream');
+    await src.close();
+  });
+
   it('keeps each key in order, restores after the checkpointed sequence numbers (no loss, no duplicate), dead-letters malformed data with shard/seq', async () => {
     const stream = await newStream(3);
     const keys = range(12).map((i) => `card-${i}`);
