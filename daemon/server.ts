@@ -81,7 +81,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       ],
     },
   });
-  await app.register(websocket, { options: { maxPayload: bodyLimit } });
 
   const metrics = new DaemonMetrics(opts.engine, opts.pushSources, { defaultMetrics: opts.processMetrics !== false });
   const hub = new SubscriptionHub();
@@ -101,7 +100,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   };
   featureRoutes(app, ctx);
   ingestRoutes(app, ctx);
-  wsRoutes(app, ctx);
+  // @fastify/websocket adds onRequest/onResponse hooks: keep them in a context of their own (only /v1/ws).
+  await app.register(async (child) => {
+    await child.register(websocket, { options: { maxPayload: bodyLimit } });
+    wsRoutes(child, ctx);
+  });
   sagemakerRoutes(app, ctx);
   catalogRoutes(app, ctx);
   healthRoutes(app, ctx);
