@@ -106,24 +106,29 @@ export async function readTable(locations: readonly string[], opts: ReadTableOpt
           opts.onProgress?.(rows);
         });
       } else {
-        const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-        const objs: Record<string, unknown>[] = [];
-        let lineNo = 0;
-        for (const line of text.split('\n')) {
-          lineNo++;
-          if (line.trim() === '') continue;
+        // column-wise as lines are parsed (no object kept per row)
+        let cols: unknown[][] | null = null;
+        let n = 0;
+        forEachLine(bytes, (line, lineNo) => {
+          if (line.trim() === '') return;
+          let o: Record<string, unknown>;
           try {
-            objs.push(JSON.parse(line) as Record<string, unknown>);
+            o = JSON.parse(line) as Record<string, unknown>;
           } catch {
             throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
           }
+          if (o === null || typeof o !== 'object') throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
+          if (!names) names = Object.keys(o);
+          if (!cols) cols = names.map(() => []);
+          for (let c = 0; c < names.length; c++) cols[c]!.push(o[names[c]!] ?? null);
+          n++;
+        });
+        for (let c = 0; c < (names ?? []).length; c++) {
+          const name = names![c]!;
+          if (!types.has(name)) types.set(name, 'unknown');
+          push(chunks, name, cols ? cols[c]! : []);
         }
-        if (!names) names = objs.length > 0 ? Object.keys(objs[0]!) : [];
-        for (const n of names) {
-          if (!types.has(n)) types.set(n, 'unknown');
-          push(chunks, n, objs.map((o) => o[n] ?? null));
-        }
-        rows += objs.length;
+        rows += n;
         opts.onProgress?.(rows);
       }
     }
@@ -132,6 +137,26 @@ export async function readTable(locations: readonly string[], opts: ReadTableOpt
     return { rows, columns, types, names: names ?? [] };
   } finally {
     await close();
+  }
+}
+
+/** Calls `fn` for every line of UTF-8 `bytes`, decoding in blocks (files may exceed V8's string limit). */
+function forEachLine(bytes: Uint8Array, fn: (line: string, lineNo: number) => void): void {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const block = 16 << 20;
+  let start = 0;
+  let lineNo = 0;
+  while (start < buf.length) {
+    let end = Math.min(buf.length, start + block);
+    if (end < buf.length) {
+      const nl = buf.indexOf(10, end);
+      end = nl < 0 ? buf.length : nl + 1;
+    }
+    const text = buf.toString('utf8', start, end);
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (const line of lines) fn(line, ++lineNo);
+    start = end;
   }
 }
 
