@@ -5,7 +5,7 @@ import type { Logger } from '../../../core/contracts/logger.js';
 import { FenestraError } from '../../../core/errors.js';
 import type { KafkaSourceOptions } from './options.js';
 import { PartitionBuffer } from './buffer.js';
-import { jsonRecord, type BufferedMessage } from './message.js';
+import { jsonRecord } from './message.js';
 import { hookedAssigner, type RebalanceHooks } from './rebalance-hooks.js';
 
 /** Parses a checkpointed position (the next offset to read) of partition `split`. */
@@ -31,8 +31,8 @@ function kafkajsLogger(logger: Logger) {
  * (a decimal string). A consumer group spreads the partitions over the instances.
  *
  * kafkajs pushes batches; the source keeps them in a bounded buffer that `poll` drains (a partition
- * whose batch does not fit is paused until the buffer is half empty; kafkajs' fetch cursor is moved
- * only past what the buffer accepted). Consumer-group offsets are committed only in `checkpointed`,
+ * whose batch finds the buffer over `maxBuffered` is paused until it is half empty, so the buffer holds
+ * at most `maxBuffered` + one fetch; kafkajs' fetch cursor is moved only past what was buffered). Consumer-group offsets are committed only in `checkpointed`,
  * for lag monitoring: the engine's checkpoint is the truth, and every assigned partition is sought to
  * the runtime's position (or the configured start), never to the group's committed offset.
  *
@@ -60,6 +60,8 @@ export class KafkaSource implements Source, RebalanceHooks {
   private fatal: Error | undefined;
   private wake: (() => void) | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  /** How often a partition was paused because the buffer was full (backpressure, for tests and metrics). */
+  pauses = 0;
   private firstJoin: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
 
   constructor(private readonly opts: KafkaSourceOptions, logger: Logger) {
@@ -213,24 +215,26 @@ export class KafkaSource implements Source, RebalanceHooks {
     if (part === undefined || batch.topic !== this.opts.topic || isStale()) return;
     const hwm = Number(batch.highWatermark);
     if (Number.isFinite(hwm)) part.highWatermark = hwm;
+    // The batch is in memory already: keep all of it (refetching a tail would cost a fetch and a
+    // decode per pause), then pause the partition while the buffer is over its bound. So the buffer
+    // holds at most maxBuffered + one fetch (partitions × maxBytesPerPartition).
     let last: string | undefined;
     for (const m of batch.messages) {
       const offset = Number(m.offset);
-      if (offset < part.next) continue; // already buffered (a refetch after pause)
-      if (this.buffered >= this.opts.maxBuffered) {
-        part.paused = true;
-        pause();
-        break;
-      }
-      const bm: BufferedMessage = { offset, value: m.value, timestamp: m.timestamp };
-      part.push(bm);
+      if (offset < part.next) continue; // already buffered
+      part.push({ offset, value: m.value, timestamp: m.timestamp });
       this.buffered++;
       last = m.offset;
     }
-    // Move kafkajs' fetch cursor past what was accepted (commits are off: this is not a commit).
+    // Move kafkajs' fetch cursor past what was buffered (commits are off: this is not a commit).
     if (last !== undefined) {
       resolveOffset(last);
       this.notify();
+    }
+    if (this.buffered >= this.opts.maxBuffered && !part.paused) {
+      part.paused = true;
+      this.pauses++;
+      pause();
     }
     await heartbeat();
   }

@@ -11,7 +11,7 @@ export interface KafkaSourceOptions {
   readonly format: 'json';
   /** Where a partition with no restored position starts: earliest (true, default) or latest. */
   readonly fromBeginning: boolean;
-  /** Records buffered ahead of `poll` over all partitions; a partition is paused while the buffer is full. */
+  /** Records buffered ahead of `poll` over all partitions; past it, partitions that deliver a batch are paused (plus one fetch at most). */
   readonly maxBuffered: number;
   /** Upper bound of the bytes one fetch returns per partition. */
   readonly maxBytesPerPartition: number;

@@ -170,16 +170,21 @@ describe('kafka source (real broker, KRaft)', () => {
     await d.open([]);
     const all: SourceRecord[] = [];
     let maxLag = 0;
+    let maxBuffered = 0;
     const end = Date.now() + 60_000;
     while (all.length < 9000 && Date.now() < end) {
       all.push(...(await d.pollOnce(64, 200)));
       const buffered = (src as unknown as { buffered: number }).buffered;
-      expect(buffered).toBeLessThanOrEqual(100);
+      // At most maxBuffered + one fetch (3 partitions × 64 KiB of ~80-byte messages).
+      expect(buffered).toBeLessThanOrEqual(100 + 3 * 1000);
+      maxBuffered = Math.max(maxBuffered, buffered);
       maxLag = Math.max(maxLag, ...Object.values(src.lag()));
     }
     await d.source.close();
     for (let p = 0; p < 3; p++) expect(seqs(all.filter((r) => r.split === String(p))), `partition ${p}`).toEqual(range(3000));
     expect(maxLag).toBeGreaterThan(0);
+    expect(src.pauses, 'partitions were paused by backpressure').toBeGreaterThan(0);
+    expect(maxBuffered).toBeGreaterThan(100);
   });
 
   it('rebalance: a second instance joining takes partitions with their checkpointed positions; nothing lost or applied twice', async () => {
