@@ -55,9 +55,15 @@ export class DedupeTables {
     if (seq > (this.durableHighs.get(producer) ?? Number.NEGATIVE_INFINITY)) this.durableHighs.set(producer, seq);
   }
 
-  /** Forgets idempotency keys accepted before `cutoff`. */
+  /**
+   * Forgets idempotency keys accepted before `cutoff`. Keys are inserted in acceptance order (appends
+   * and the log scan alike), so the walk stops at the first key that is still retained.
+   */
   expireKeys(cutoff: number): void {
-    for (const [k, v] of this.keys) if (v.at < cutoff) this.keys.delete(k);
+    for (const [k, v] of this.keys) {
+      if (v.at >= cutoff) break;
+      this.keys.delete(k);
+    }
   }
 
   get keyCount(): number {
