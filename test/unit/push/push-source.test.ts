@@ -221,3 +221,17 @@ describe('PushSource log damage', () => {
     await expect(openSource(dir)).rejects.toMatchObject({ code: 'WAL_CORRUPT' });
   });
 });
+
+describe('PushSource idempotency retention', () => {
+  it('forgets idempotency keys older than the retention once a checkpoint passed, keeps younger ones', async () => {
+    const dir = await tempDir();
+    const old = await openSource(dir, undefined, { retention: '50ms' });
+    await old.append([ev('1', 1)], { idempotencyKey: 'old' });
+    await new Promise((r) => setTimeout(r, 80));
+    await old.append([ev('1', 2)], { idempotencyKey: 'young' });
+    await old.checkpointed({ [PUSH_SPLIT]: 2 });
+    expect((await old.append([ev('1', 2)], { idempotencyKey: 'young' })).duplicate).toBe(true);
+    expect((await old.append([ev('1', 1)], { idempotencyKey: 'old' })).duplicate).toBe(false);
+    await old.close();
+  });
+});
