@@ -29,7 +29,7 @@ export interface TrainingSetRun {
   readonly quiet?: boolean;
   /** Output page codec (default gzip: native zlib, ~3× faster to write than Snappy in JS). */
   readonly codec?: ParquetCodec;
-  /** Replay threads, split by entity (default: up to 4 — the machine's cores — from 100,000 labels on, else 1). */
+  /** Replay threads, split by entity (default 1; at most the machine's cores). Pays off only with idle cores. */
   readonly threads?: number;
 }
 
@@ -117,7 +117,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     times: toTimes(eventTable.columns.get(src.eventTimeField)!, src.eventTimeField),
     fields: new Map(
       [...eventTable.columns.entries()]
-        .filter(([n]) => fieldSpecs.has(n) && n !== src.keyField)
+        .filter(([n]) => needed.has(n)) // only what the window code reads
         .map(([n, c]) => [n, toFieldValues(c, fieldSpecs.get(n))] as const),
     ),
   };
@@ -132,7 +132,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     ),
   };
   const joinProgress = new Progress('training-set', labels.rows, { quiet: run.quiet, unit: 'labels' });
-  const threads = run.threads ?? (labels.rows >= 100_000 ? Math.min(4, availableParallelism()) : 1);
+  const threads = Math.min(run.threads ?? 1, Math.max(1, availableParallelism()));
   const joined = await parallelReplayJoin(spec, plan, refs, events, labels, threads, (done) => joinProgress.update(done));
   joinProgress.stop();
   const t2 = performance.now();
@@ -205,7 +205,7 @@ export function registerTrainingSet(program: Command): Command {
     .requiredOption('--out <path>', 'output Parquet file')
     .option('--input <path...>', 'history to replay (files, directories, s3:// URLs; default: the offline store\'s raw/<source>)')
     .option('--label-time <column>', 'label column with the time to read features at (default: the source\'s event-time field)')
-    .option('--threads <n>', 'replay threads, split by entity (default: the cores, up to 4, for large inputs)')
+    .option('--threads <n>', 'replay threads, split by entity (default 1; worth it on idle cores)')
     .option('--compression <codec>', 'output page compression: gzip | snappy | none', 'gzip')
     .option('--quiet', 'no progress bar')
     .action(async (o: { config: string; labels: string; features: string; out: string; input?: string[]; labelTime?: string; compression: string; threads?: string; quiet?: boolean }) => {
