@@ -152,18 +152,21 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
       for (const [g, fs] of refs) for (const f of fs) names.push(`${g}:${f}`);
       const results = body.keys.map((key) => ({ key, found: {} as Record<string, boolean>, features: {} as Record<string, FeatureValue> }));
       for (const [group, features] of refs) {
+        const refNames = features.map((f) => `${group}:${f}`);
         if (perKey) {
           const reqs = body.request as Record<string, unknown>[];
           for (let i = 0; i < body.keys.length; i++) {
             const r = await engine.read(group, body.keys[i]!, { asOf, features, request: reqs[i]! });
             results[i]!.found[group] = r.found;
-            for (const f of features) results[i]!.features[`${group}:${f}`] = r.values[f] ?? null;
+            const out = results[i]!.features;
+            for (let j = 0; j < features.length; j++) out[refNames[j]!] = r.values[features[j]!] ?? null;
           }
         } else {
           const rs = await engine.readMany(group, body.keys, { asOf, features, ...(body.request === undefined ? {} : { request: body.request as Record<string, unknown> }) });
           rs.forEach((r, i) => {
             results[i]!.found[group] = r.found;
-            for (const f of features) results[i]!.features[`${group}:${f}`] = r.values[f] ?? null;
+            const out = results[i]!.features;
+            for (let j = 0; j < features.length; j++) out[refNames[j]!] = r.values[features[j]!] ?? null;
           });
         }
       }
