@@ -60,6 +60,8 @@ export class KafkaSource implements Source, RebalanceHooks {
   private fatal: Error | undefined;
   private wake: (() => void) | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
+  /** Next offset after the last record handed out, per partition given up at the last join. */
+  private readonly handedOut = new Map<string, number>();
   /** How often a partition was paused because the buffer was full (backpressure, for tests and metrics). */
   pauses = 0;
   private firstJoin: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
@@ -155,7 +157,11 @@ export class KafkaSource implements Source, RebalanceHooks {
     const owned = [...this.parts.keys()];
     if (owned.length === 0) return;
     // Nothing of these partitions may be delivered from now on: drop what is buffered.
-    for (const p of this.parts.values()) this.buffered -= p.clear();
+    this.handedOut.clear();
+    for (const p of this.parts.values()) {
+      this.buffered -= p.clear();
+      this.handedOut.set(String(p.partition), p.delivered);
+    }
     this.parts.clear();
     this.order = [];
     // kafkajs keeps pause state across assignments; a partition coming back must not stay paused.
@@ -178,6 +184,15 @@ export class KafkaSource implements Source, RebalanceHooks {
     const fromRuntime: readonly SplitState[] = partitions.length > 0 ? await ctx.onAssigned(splits) : [];
     const byId = new Map<string, Position>();
     if (!this.joined) for (const s of ctx.restored) byId.set(s.id, s.position);
+    // A partition this member owned up to the join and the runtime returns no position for (it
+    // checkpointed it in onRevoked; a runtime may forget it meanwhile): resume after what was handed
+    // out, never from the start, which would apply its records twice.
+    for (const [id, next] of this.handedOut) {
+      if (!fromRuntime.some((s) => s.id === id) && partitions.includes(Number(id))) {
+        this.logger.warn({ split: id, position: next }, 'kafka: the runtime has no position for a partition this member just gave up; resuming after what it handed out');
+        byId.set(id, String(next));
+      }
+    }
     for (const s of fromRuntime) byId.set(s.id, s.position);
     let starts: Map<number, number> | undefined;
     const from: Record<string, string> = {};
