@@ -22,6 +22,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { startKafka, type KafkaService } from '../test/services/kafka.js';
@@ -211,6 +212,8 @@ async function freshness(client: Kafka, spec: EngineSpec, topic: string) {
   });
   const producer = client.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  // Event-loop stalls of this process (engine, source, producer share it) during the run.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   const r = rng(7);
   const total = RATE * (SECONDS + WARM_SECONDS);
   const tickMs = 5;
@@ -230,7 +233,10 @@ async function freshness(client: Kafka, spec: EngineSpec, topic: string) {
       const cardNo = Math.floor(r() * K);
       const card = `f${cardNo}`;
       const sched = (start + (sent / RATE) * 1000) * 1000;
-      if (warm && sent >= RATE * WARM_SECONDS) warm = false;
+      if (warm && sent >= RATE * WARM_SECONDS) {
+        warm = false;
+        loopDelay.enable();
+      }
       const list = scheduled.get(card) ?? [];
       const alist = sentAt.get(card) ?? [];
       if (!scheduled.has(card)) {
@@ -254,6 +260,7 @@ async function freshness(client: Kafka, spec: EngineSpec, topic: string) {
   const expected = total - RATE * WARM_SECONDS;
   while (seen < expected && performance.now() < deadline) await new Promise((res) => setTimeout(res, 20));
   await producer.disconnect();
+  loopDelay.disable();
   const ck = engine.stats().checkpoints;
   await engine.stop();
   const q = (h: hdr.Histogram, p: number) => Math.round(h.getValueAtPercentile(p) / 10) / 100; // µs → ms, 2 decimals
@@ -268,6 +275,7 @@ async function freshness(client: Kafka, spec: EngineSpec, topic: string) {
     brokerAck: { p50: q(acked, 50), p99: q(acked, 99), p999: q(acked, 99.9), max: q(acked, 100) },
     // Checkpoints meanwhile: their synchronous cut (encoding every dirty entity) pauses ingestion.
     checkpoints: { count: ck.count, avgMs: ck.count ? Math.round((ck.totalDurationMs / ck.count) * 10) / 10 : 0 },
+    eventLoopDelayMs: { p50: Math.round(loopDelay.percentile(50) / 1e4) / 100, p99: Math.round(loopDelay.percentile(99) / 1e4) / 100, max: Math.round(loopDelay.max / 1e4) / 100 },
   };
 }
 
@@ -319,7 +327,7 @@ try {
     { freshness: 'actual send → readable', 'p50 ms': fresh.actualSend.p50, 'p99 ms': fresh.actualSend.p99, 'p99.9 ms': fresh.actualSend.p999, 'max ms': fresh.actualSend.max, samples: fresh.samples },
     { freshness: 'baseline: broker produce → ack (acks=1)', 'p50 ms': fresh.brokerAck.p50, 'p99 ms': fresh.brokerAck.p99, 'p99.9 ms': fresh.brokerAck.p999, 'max ms': fresh.brokerAck.max, samples: '-' },
   ]);
-  console.table([{ 'checkpoints during the freshness run': fresh.checkpoints.count, 'avg checkpoint ms': fresh.checkpoints.avgMs }]);
+  console.table([{ 'checkpoints during the freshness run': fresh.checkpoints.count, 'avg checkpoint ms': fresh.checkpoints.avgMs, 'event-loop delay p99 ms': fresh.eventLoopDelayMs.p99, 'event-loop delay max ms': fresh.eventLoopDelayMs.max }]);
   console.table(Object.entries(result.targets).map(([target, met]) => ({ target, met })));
   if (fresh.samples < fresh.expected) throw new Error(`freshness: only ${fresh.samples} of ${fresh.expected} events became readable`);
 } finally {
