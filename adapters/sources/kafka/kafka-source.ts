@@ -194,6 +194,7 @@ export class KafkaSource implements Source, RebalanceHooks {
       }
     }
     for (const s of fromRuntime) byId.set(s.id, s.position);
+    this.handedOut.clear(); // only for the join right after giving them up
     let starts: Map<number, number> | undefined;
     const from: Record<string, string> = {};
     for (const p of partitions) {
