@@ -283,9 +283,10 @@ export const onlineConcurrentReadsMonotonic: ConformanceCase<OnlineStoreConforma
     const now = Date.now();
     await withStore(id, ctx, [group], async (store) => {
       let writing = true;
+      let abandoned = false; // a read failed the case: the writer stops before the store is closed
       const writer = (async () => {
         try {
-          for (let v = 1; v <= 30; v++) {
+          for (let v = 1; v <= 30 && !abandoned; v++) {
             await call(id, `write(version ${v})`, () => store.write(keys.map((key) => ({ group, key, version: v, value: enc(`${key}@${v}`) }))));
           }
         } finally {
@@ -304,7 +305,13 @@ export const onlineConcurrentReadsMonotonic: ConformanceCase<OnlineStoreConforma
           seen.set(key, v);
         });
       };
-      while (writing) await readOnce();
+      try {
+        while (writing) await readOnce();
+      } catch (e) {
+        abandoned = true;
+        await writer.catch(() => undefined); // the read's failure is the case's verdict
+        throw e;
+      }
       await writer;
       await readOnce();
       for (const key of keys) check(seen.get(key) === 30, id, () => `key ${key}: after all writes, read version ${seen.get(key)}, expected 30`);
