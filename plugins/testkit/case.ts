@@ -7,7 +7,20 @@
 export interface ConformanceCase<Ctx> {
   readonly id: string;
   readonly title: string;
+  /**
+   * The reason the case does not apply to an adapter whose context declares so (e.g. a source with one
+   * split per process cannot be restored onto more instances), or `undefined` when it applies. The
+   * `describe*Conformance` functions then name the test `<title> — not applicable: <reason>`, and
+   * `run` still runs: it checks that the declaration is true (a declaration cannot hide a fault).
+   */
+  notApplicable?(ctx: Ctx): string | undefined;
   run(ctx: Ctx): Promise<void>;
+}
+
+/** The vitest title of a case for a context: its title, or its title marked not applicable with the reason. */
+export function caseTitle<Ctx>(c: ConformanceCase<Ctx>, ctx: Ctx): string {
+  const reason = c.notApplicable?.(ctx);
+  return reason === undefined ? c.title : `${c.title} — not applicable: ${reason}`;
 }
 
 /** Small seeded PRNG so random cases are reproducible. */

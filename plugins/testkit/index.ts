@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 export { ConformanceError } from './failure.js';
-export { type ConformanceCase, mulberry32 } from './case.js';
+export { type ConformanceCase, caseTitle, mulberry32 } from './case.js';
 export { testLogger } from './logger.js';
 export {
   type OnlineStoreConformanceContext,
@@ -36,6 +36,8 @@ export {
   sourceRescaleRestore,
   sourcePreviousCodecDecodes,
   recordSourceCheckpointFixture,
+  readSourceCheckpointFixtures,
+  writeSourceCheckpointFixture,
   standardEvents,
   conformanceSourceSpec,
 } from './source.js';

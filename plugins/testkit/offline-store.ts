@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, afterAll } from 'vitest';
 import type { OfflineBatch, OfflineStore, StagedFile } from '../../core/contracts/offline-store.js';
 import { call, check, show } from './failure.js';
-import { uniqueName, type ConformanceCase } from './case.js';
+import { uniqueName, type ConformanceCase, caseTitle } from './case.js';
 
 /** What an offline-store author supplies to run the kit against a real backend (a directory, a bucket). */
 export interface OfflineStoreConformanceContext {
@@ -184,6 +184,6 @@ export function describeOfflineStoreConformance(name: string, ctx: OfflineStoreC
   describe(`offline-store conformance: ${name}`, () => {
     beforeAll(async () => { await ctx.setup?.(); });
     afterAll(async () => { await ctx.teardown?.(); });
-    for (const c of offlineStoreCases) it(c.title, () => c.run(ctx));
+    for (const c of offlineStoreCases) it(caseTitle(c, ctx), () => c.run(ctx));
   });
 }

@@ -1,7 +1,7 @@
 import { describe, it, beforeAll, afterAll } from 'vitest';
 import type { OnlineRecord, OnlineStore } from '../../core/contracts/online-store.js';
 import { call, check, show } from './failure.js';
-import { mulberry32, uniqueName, type ConformanceCase } from './case.js';
+import { mulberry32, uniqueName, type ConformanceCase, caseTitle } from './case.js';
 
 /**
  * What an online-store author supplies to run the kit against a real backend.
@@ -337,7 +337,7 @@ export function describeOnlineStoreConformance(name: string, ctx: OnlineStoreCon
   describe(`online-store conformance: ${name}`, () => {
     beforeAll(async () => { await ctx.setup?.(); });
     afterAll(async () => { await ctx.teardown?.(); });
-    for (const c of onlineStoreCases) it(c.title, () => c.run(ctx));
+    for (const c of onlineStoreCases) it(caseTitle(c, ctx), () => c.run(ctx));
   });
 }
 

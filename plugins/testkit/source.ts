@@ -1,12 +1,14 @@
 import { describe, it, beforeAll, afterAll } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import type { Position, SplitState } from '../../core/contracts/position.js';
 import type { Source, SourceContext, SourceRecord } from '../../core/contracts/source.js';
 import type { SourceSpec } from '../../core/model.js';
 import { call, check, ConformanceError, show } from './failure.js';
-import { uniqueName, type ConformanceCase } from './case.js';
+import { caseTitle, uniqueName, type ConformanceCase } from './case.js';
 import { testLogger } from './logger.js';
 
 /**
@@ -43,6 +45,16 @@ export interface SourceCheckpointFixture {
   readonly positions: Readonly<Record<string, Position>>;
   /** Split index → events of that split consumed before the checkpoint. */
   readonly consumed: Readonly<Record<string, number>>;
+  /**
+   * Only for backends that assign positions when data is written (Kinesis sequence numbers): each
+   * server-assigned token that occurs in `positions`, mapped to the id of the event the backend had
+   * assigned it to. Replaying the fixture onto a freshly written data set, the kit replaces each token
+   * in the positions by the token the backend assigned to the same event this time (see
+   * `SourceConformanceContext.assignedTokens`); everything around the tokens — split ids, the shape
+   * of each position — stays exactly as the old version wrote it, so that is what must still decode.
+   * `recordSourceCheckpointFixture` fills it in.
+   */
+  readonly assigned?: Readonly<Record<string, string>>;
 }
 
 /** What a source author supplies to run the kit against a real backend. */
@@ -77,6 +89,29 @@ export interface SourceConformanceContext {
   readonly fixtures: readonly SourceCheckpointFixture[];
   /** How long to wait for events before declaring them lost (default 20 s). */
   readonly timeoutMs?: number;
+  /**
+   * Declare this only when the adapter has exactly one split per process, so there is no split set to
+   * spread over more or fewer instances (a push source's write-ahead log lives in one daemon). The
+   * rescale case then reports itself not applicable with `reason`, and checks the declaration instead:
+   * the context must declare `splits: 1`, and one instance must deliver every event exactly once, all
+   * from a single split id.
+   */
+  readonly singleSplit?: { readonly reason: string };
+  /**
+   * Only for backends that assign positions when data is written (a Kinesis sequence number, a log
+   * offset chosen by a server): the token the backend assigned to each event of `dataset`, by event id.
+   * Recorded fixtures then name which event each token stood for, and are replayed onto a fresh data
+   * set by substituting the tokens assigned this time. Leave it out when positions are a function of
+   * the data alone (Kafka offsets of a fresh topic, byte offsets of a file).
+   */
+  assignedTokens?(dataset: unknown): Promise<Readonly<Record<string, string>>> | Readonly<Record<string, string>>;
+  /**
+   * The version of the adapter under test. When given, the previous-codec case also requires a fixture
+   * recorded by this version and checks that this code still writes exactly that checkpoint (so a
+   * changed position format cannot ship without a new version and a new fixture, which the next
+   * version then checks).
+   */
+  readonly version?: string;
 }
 
 /** The kit's deterministic data set: `perSplit` events in each of `splits` splits. */
@@ -237,7 +272,7 @@ function label(e: ConformanceEvent): string {
 
 /** Checks that `phases` together delivered every event exactly once, naming what was lost or duplicated. */
 function checkExactlyOnce(caseId: string, events: readonly ConformanceEvent[], phases: ReadonlyArray<{ name: string; delivered: readonly Delivered[] }>,
-  where: string): void {
+  where: string, lostHint: (lost: readonly ConformanceEvent[]) => string = () => ''): void {
   const seen = new Map<string, string>();
   for (const phase of phases) {
     for (const d of phase.delivered) {
@@ -247,7 +282,7 @@ function checkExactlyOnce(caseId: string, events: readonly ConformanceEvent[], p
     }
   }
   const lost = events.filter((e) => !seen.has(e.id));
-  check(lost.length === 0, caseId, () => `${lost.length} event(s) were lost ${where}: ${lost.slice(0, 5).map(label).join(', ')}${lost.length > 5 ? ', ...' : ''} were never delivered`);
+  check(lost.length === 0, caseId, () => `${lost.length} event(s) were lost ${where}: ${lost.slice(0, 5).map(label).join(', ')}${lost.length > 5 ? ', ...' : ''} were never delivered${lostHint(lost)}`);
   const unknown = [...seen.keys()].filter((id) => !events.some((e) => e.id === id));
   check(unknown.length === 0, caseId, () => `delivered events that were never written: ${unknown.slice(0, 5).join(', ')}`);
 }
@@ -293,11 +328,15 @@ export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> 
 /**
  * **Snapshot → close → restore loses and duplicates nothing.**
  * Purpose: recovery seeks each split to the checkpointed position; a position must name exactly the
- * next record.
+ * next record, and the source must resume there — not where it stopped handing records out.
  * Steps: write `splits` × 30 events; read about 40% of them in small polls; take the positions of the
- * last record delivered per split (through JSON, as the checkpoint stores them); close; open a new
- * source with those positions as `restored`; read to the end.
- * Pass: the two phases together deliver every event exactly once, in split order in each phase.
+ * last record delivered per split (through JSON, as the checkpoint stores them) and report them with
+ * `checkpointed()`, as the runtime does once a checkpoint is durable; read about 10% more (records
+ * handed out after the checkpoint: a crash now loses their effect); close; open a new source with the
+ * checkpoint's positions as `restored`; read to the end.
+ * Pass: the events up to the checkpoint plus the events after restore are every event exactly once
+ * (so each record handed out after the checkpoint is delivered again after restore), in split order
+ * in each phase.
  */
 export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = {
   id: 'source/snapshot-restore-exactly-once',
@@ -309,110 +348,211 @@ export const sourceSnapshotRestore: ConformanceCase<SourceConformanceContext> = 
     const before = new PhaseCheckpoint([]);
     const first = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, before);
     const target = Math.floor(events.length * 0.4);
-    const deadline = Date.now() + (ctx.timeoutMs ?? 20_000);
+    const tail = Math.max(1, Math.floor(events.length * 0.1));
+    const timeoutMs = ctx.timeoutMs ?? 20_000;
+    let restored: SplitState[] = [];
+    let applied = 0;
     try {
+      let deadline = Date.now() + timeoutMs;
       while (first.delivered.length < target) {
         await first.pollOnce(5, 50);
-        if (Date.now() > deadline) throw new ConformanceError(id, `after ${ctx.timeoutMs ?? 20_000} ms only ${first.delivered.length} of ${events.length} events were delivered`);
+        if (Date.now() > deadline) throw new ConformanceError(id, `after ${timeoutMs} ms only ${first.delivered.length} of ${events.length} events were delivered`);
+      }
+      restored = before.snapshot();
+      applied = first.delivered.length;
+      const durable = Object.fromEntries(restored.map((s) => [s.id, s.position]));
+      await call(id, `checkpointed(${show(durable)})`, () => first.source.checkpointed?.(durable));
+      deadline = Date.now() + timeoutMs;
+      while (first.delivered.length < applied + tail) {
+        await first.pollOnce(5, 50);
+        if (Date.now() > deadline) {
+          throw new ConformanceError(id, `after the checkpoint at ${show(durable)}, ${first.delivered.length - applied} more event(s) were delivered in ${timeoutMs} ms (${events.length - applied} were left)`);
+        }
       }
     } finally {
       await first.close();
     }
-    const restored = before.snapshot();
     const second = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint(restored));
     try {
-      await drain(id, ctx, [second], events.length, first.delivered.length);
+      await drain(id, ctx, [second], events.length, applied);
     } finally {
       await second.close();
     }
+    const at = show(Object.fromEntries(restored.map((s) => [s.id, s.position])));
     checkSplitOrder(id, first.delivered);
     checkSplitOrder(id, second.delivered);
+    const handedOutAfter = new Set(first.delivered.slice(applied).map((d) => d.event.id));
     checkExactlyOnce(id, events, [
-      { name: 'before the snapshot', delivered: first.delivered },
+      { name: 'before the snapshot', delivered: first.delivered.slice(0, applied) },
       { name: 'after restore', delivered: second.delivered },
-    ], `across restore at ${show(Object.fromEntries(restored.map((s) => [s.id, s.position])))}`);
+    ], `across restore at ${at}`, (lost) => {
+      const tail = lost.filter((e) => handedOutAfter.has(e.id)).length;
+      if (tail === 0) return '';
+      return tail === handedOutAfter.size && tail === lost.length
+        ? ` — exactly the ${tail} event(s) handed out after the checkpoint, before the close: the source resumed where it had stopped, not at the restored position`
+        : ` (${tail} of them had been handed out after the checkpoint, before the close)`;
+    });
   }),
 };
+
+/** The rescale case for a source that declared `singleSplit`: the declaration is checked, not trusted. */
+async function checkSingleSplit(id: string, ctx: SourceConformanceContext, reason: string): Promise<void> {
+  check(ctx.splits === 1, id, () => `the context declares singleSplit ("${reason}") but spreads the kit's events over ${ctx.splits} splits; only an adapter with one split per process may declare it`);
+  await withDataRoot(async (root) => {
+    const events = standardEvents(1, 24);
+    const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('single'), events));
+    const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint([]));
+    try {
+      await drain(id, ctx, [r], events.length, 0);
+    } finally {
+      await r.close();
+    }
+    const ids = [...new Set(r.delivered.map((d) => d.record.split))];
+    check(ids.length <= 1, id, () => `the context declares singleSplit ("${reason}"), but one instance delivered records of ${ids.length} splits ${show(ids)}`);
+    checkSplitOrder(id, r.delivered);
+    checkExactlyOnce(id, events, [{ name: 'on the single instance', delivered: r.delivered }], 'on the single instance of a single-split source');
+  });
+}
 
 /**
  * **Restoring onto more or fewer instances covers every split.**
  * Purpose: a restart may run a different number of instances (a rebalance, a scale-up); the splits,
- * partitioned differently, must still resume exactly where the checkpoint left them.
- * Steps: write `splits` × 24 events; run 2 instances, reading about a third; take the checkpoint (the
- * last applied position per split, whichever instance applied it); close; restore onto 3 instances
- * (each given the whole checkpoint) and read to about two thirds; checkpoint; close; restore onto
- * 1 instance and read to the end. Within a phase the instances share the checkpoint as the runtime's
- * store is shared: a consumer-group source that moves a split between instances gets its latest
- * position from `onAssigned`, and must not deliver a split after `onRevoked`.
- * Pass: across the three phases every event is delivered exactly once (two instances reading one
- * split would deliver it twice), in split order within each instance.
+ * partitioned differently, must still resume exactly where the checkpoint left them, and every split
+ * must be owned by some instance in every phase.
+ * Steps: write `splits` × 24 events; run 2 instances until every split index has delivered at least 8
+ * of its events; take the checkpoint (the last applied position per split, whichever instance applied
+ * it); close; restore onto 3 instances (each given the whole checkpoint) until every split index has
+ * delivered at least 16; checkpoint; close; restore onto 1 instance and read to the end. Within a phase
+ * the instances share the checkpoint as the runtime's store is shared: a consumer-group source that
+ * moves a split between instances gets its latest position from `onAssigned`, and must not deliver a
+ * split after `onRevoked`.
+ * Pass: in each phase every split progresses (a split no instance owns fails the phase, naming it);
+ * across the three phases every event is delivered exactly once (two instances reading one split would
+ * deliver it twice), in split order within each instance.
+ * Not applicable to a source that declares `singleSplit` (one split per process): the declaration is
+ * checked instead (see `SourceConformanceContext.singleSplit`).
  */
 export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
   id: 'source/restore-onto-more-or-fewer-instances',
   title: 'restoring onto more or fewer instances covers every split exactly once',
-  run: (ctx) => withDataRoot(async (root) => {
+  notApplicable: (ctx) => ctx.singleSplit === undefined ? undefined : ctx.singleSplit.reason,
+  run: async (ctx) => {
     const id = 'source/restore-onto-more-or-fewer-instances';
-    check(ctx.splits >= 2, id, () => `context declares ${ctx.splits} split(s); the rescale case needs at least 2`);
-    const events = standardEvents(ctx.splits, 24);
-    const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('rescale'), events));
-    const phases: Array<{ name: string; delivered: Delivered[] }> = [];
-    let restored: SplitState[] = [];
-    const restoredAt: string[] = [];
-    const plan = [
-      { instances: 2, until: Math.floor(events.length / 3) },
-      { instances: 3, until: Math.floor((events.length * 2) / 3) },
-      { instances: 1, until: events.length },
-    ];
-    let before = 0;
-    for (const step of plan) {
-      const readers: Reader[] = [];
-      const checkpoint = new PhaseCheckpoint(restored);
-      for (let i = 0; i < step.instances; i++) readers.push(await Reader.open(id, ctx, ds, root, { instance: i, instances: step.instances }, checkpoint));
-      try {
-        if (step.until === events.length) {
-          await drain(id, ctx, readers, events.length, before);
-        } else {
-          const deadline = Date.now() + (ctx.timeoutMs ?? 20_000);
-          while (before + readers.reduce((n, r) => n + r.delivered.length, 0) < step.until) {
-            for (const r of readers) await r.pollOnce(3, 30);
-            if (Date.now() > deadline) throw new ConformanceError(id, `on ${step.instances} instances, after ${ctx.timeoutMs ?? 20_000} ms only ${before + readers.reduce((n, r) => n + r.delivered.length, 0)} of ${events.length} events were delivered`);
+    if (ctx.singleSplit !== undefined) return checkSingleSplit(id, ctx, ctx.singleSplit.reason);
+    check(ctx.splits >= 2, id, () => `context declares ${ctx.splits} split(s); the rescale case needs at least 2 (an adapter with one split per process declares singleSplit with the reason)`);
+    await withDataRoot(async (root) => {
+      const perSplit = 24;
+      const events = standardEvents(ctx.splits, perSplit);
+      const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('rescale'), events));
+      const phases: Array<{ name: string; delivered: Delivered[] }> = [];
+      let restored: SplitState[] = [];
+      const restoredAt: string[] = [];
+      const plan = [
+        { instances: 2, upTo: perSplit / 3 },
+        { instances: 3, upTo: (perSplit * 2) / 3 },
+        { instances: 1, upTo: perSplit },
+      ];
+      const timeoutMs = ctx.timeoutMs ?? 20_000;
+      let before = 0;
+      for (const step of plan) {
+        const readers: Reader[] = [];
+        const checkpoint = new PhaseCheckpoint(restored);
+        for (let i = 0; i < step.instances; i++) readers.push(await Reader.open(id, ctx, ds, root, { instance: i, instances: step.instances }, checkpoint));
+        try {
+          if (step.upTo === perSplit) {
+            await drain(id, ctx, readers, events.length, before);
+          } else {
+            const count = (split: number): number =>
+              [...phases.map((p) => p.delivered), ...readers.map((r) => r.delivered)].reduce((n, ds2) => n + ds2.filter((d) => d.event.split === split).length, 0);
+            const short = (): number[] => Array.from({ length: ctx.splits }, (_, s) => s).filter((s) => count(s) < step.upTo);
+            const deadline = Date.now() + timeoutMs;
+            while (short().length > 0) {
+              for (const r of readers) await r.pollOnce(3, 30);
+              if (Date.now() > deadline) {
+                const owners = readers.map((r, i) => `instance ${i} delivered split ids ${show([...new Set(r.delivered.map((d) => d.record.split))])}`).join(', ');
+                throw new ConformanceError(id, `on ${step.instances} instances, split index(es) ${short().map((s) => `${s} (${count(s)} of the ${step.upTo} events this phase waits for)`).join(', ')} did not progress in ${timeoutMs} ms: no instance reads them (${owners})`);
+              }
+            }
           }
+        } finally {
+          for (const r of readers) await r.close();
         }
-      } finally {
-        for (const r of readers) await r.close();
+        readers.forEach((r, i) => {
+          checkSplitOrder(id, r.delivered);
+          phases.push({ name: `on instance ${i} of ${step.instances}`, delivered: r.delivered });
+          before += r.delivered.length;
+        });
+        restored = checkpoint.snapshot();
+        restoredAt.push(`the checkpoint after ${step.instances} instance(s) ${checkpoint.describe()}`);
       }
-      readers.forEach((r, i) => {
-        checkSplitOrder(id, r.delivered);
-        phases.push({ name: `on instance ${i} of ${step.instances}`, delivered: r.delivered });
-        before += r.delivered.length;
-      });
-      restored = checkpoint.snapshot();
-      restoredAt.push(`the checkpoint after ${step.instances} instance(s) ${checkpoint.describe()}`);
-    }
-    checkExactlyOnce(id, events, phases, `across restores (${restoredAt.join('; ')})`);
-  }),
+      checkExactlyOnce(id, events, phases, `across restores (${restoredAt.join('; ')})`);
+    });
+  },
 };
+
+/** Positions as an order-independent string, server-assigned tokens replaced by the event they stood for. */
+function positionTemplate(positions: Readonly<Record<string, Position>>, assigned: Readonly<Record<string, string>> | undefined): string {
+  let json = JSON.stringify(Object.fromEntries(Object.entries(positions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  for (const [token, eventId] of Object.entries(assigned ?? {}).sort(([a], [b]) => b.length - a.length)) json = json.split(token).join(`<token of ${eventId}>`);
+  return json;
+}
+
+/**
+ * The fixture's positions as they apply to a freshly written data set: unchanged, or with each
+ * server-assigned token replaced by the token the backend assigned to the same event this time.
+ */
+async function fixturePositions(id: string, ctx: SourceConformanceContext, fx: SourceCheckpointFixture, ds: unknown): Promise<Record<string, Position>> {
+  const entries = Object.entries(fx.assigned ?? {});
+  if (entries.length === 0) return { ...fx.positions };
+  check(ctx.assignedTokens !== undefined, id, () => `the version ${fx.version} fixture names server-assigned tokens, but the context has no assignedTokens() to map them onto a fresh data set`);
+  const now = await call(id, 'assignedTokens()', () => ctx.assignedTokens!(ds));
+  const out: Record<string, Position> = {};
+  for (const [split, position] of Object.entries(fx.positions)) {
+    let json = JSON.stringify(position);
+    for (const [token, eventId] of entries.sort(([a], [b]) => b.length - a.length)) {
+      if (!json.includes(token)) continue;
+      const fresh = now[eventId];
+      check(fresh !== undefined, id, () => `assignedTokens() names no token for event ${eventId}, which the version ${fx.version} fixture's position of split ${split} refers to`);
+      json = json.split(token).join(fresh);
+    }
+    out[split] = JSON.parse(json) as Position;
+  }
+  for (const [token, eventId] of entries) {
+    check(Object.values(fx.positions).some((p) => JSON.stringify(p).includes(token)), id,
+      () => `the version ${fx.version} fixture maps token ${token} to event ${eventId}, but no position contains it: the fixture is damaged`);
+  }
+  return out;
+}
 
 /**
  * **A checkpoint written by the previous codec version still decodes.**
  * Purpose: an upgrade must resume from the checkpoint the old version wrote; changing the position
  * format silently would replay or skip data.
  * Steps: for each stored fixture, write the kit's standard data set of its shape; open a source with the
- * fixture's positions as `restored`; read to the end.
- * Pass: for each split index i exactly the events with seq ≥ consumed[i] are delivered, once each,
- * in order. Fails when the context supplies no fixture.
+ * fixture's positions as `restored` (server-assigned tokens mapped onto the new data set, see
+ * `SourceCheckpointFixture.assigned`); read to the end. When the context declares its `version`, also:
+ * a fixture of that version must be stored, and recording one now at the same point must give the same
+ * positions.
+ * Pass: for each fixture and split index i exactly the events with seq ≥ consumed[i] are delivered,
+ * once each, in order; the running version's fixture is present and is what this code writes. Fails
+ * when the context supplies no fixture.
  */
 export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContext> = {
   id: 'source/previous-codec-checkpoint-decodes',
   title: 'a checkpoint written by the previous codec version still decodes',
   run: (ctx) => withDataRoot(async (root) => {
     const id = 'source/previous-codec-checkpoint-decodes';
-    check(ctx.fixtures.length > 0, id, () => 'the context supplies no checkpoint fixture: record one with recordSourceCheckpointFixture() and store it with the tests');
-    for (const fx of ctx.fixtures) {
+    const fixtures = ctx.fixtures;
+    check(fixtures.length > 0, id, () => 'the context supplies no checkpoint fixture: record one with recordSourceCheckpointFixture() and store it with the tests');
+    const current = ctx.version === undefined ? undefined : fixtures.find((f) => f.version === ctx.version);
+    check(ctx.version === undefined || current !== undefined, id,
+      () => `no fixture was recorded by version ${ctx.version} (the version under test; stored: ${show(fixtures.map((f) => f.version))}): record it with recordSourceCheckpointFixture(ctx, "${ctx.version}", ...) and store it with the tests, so that the next version checks it`);
+    for (const [k, fx] of fixtures.entries()) {
       const events = standardEvents(fx.splits, fx.perSplit);
       const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName(`fixture_${fx.version.replace(/\W/g, '_')}`), events));
-      const restored: SplitState[] = Object.entries(fx.positions).map(([sid, position]) => ({ id: sid, position }));
-      const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint(restored));
+      const positions = await fixturePositions(id, ctx, fx, ds);
+      const restored: SplitState[] = Object.entries(positions).map(([sid, position]) => ({ id: sid, position }));
+      const r = await Reader.open(id, ctx, ds, join(root, `fixture-${k}`), { instance: 0, instances: 1 }, new PhaseCheckpoint(restored));
       const expected = events.filter((e) => e.seq >= (fx.consumed[String(e.split)] ?? 0));
       try {
         await drain(id, ctx, [r], expected.length, 0);
@@ -421,19 +561,29 @@ export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContex
       }
       for (const d of r.delivered) {
         const consumed = fx.consumed[String(d.event.split)] ?? 0;
-        check(d.event.seq >= consumed, id, () => `after restoring the version ${fx.version} checkpoint (positions ${show(fx.positions)}), ${label(d.event)} was delivered again although that checkpoint had consumed ${consumed} event(s) of split index ${d.event.split}`);
+        check(d.event.seq >= consumed, id, () => `after restoring the version ${fx.version} checkpoint (positions ${show(positions)}), ${label(d.event)} was delivered again although that checkpoint had consumed ${consumed} event(s) of split index ${d.event.split}`);
       }
       checkSplitOrder(id, r.delivered);
       checkExactlyOnce(id, expected, [{ name: `after restoring the version ${fx.version} checkpoint`, delivered: r.delivered }],
-        `across restore at the version ${fx.version} positions ${show(fx.positions)}`);
+        `across restore at the version ${fx.version} positions ${show(positions)}`);
+    }
+    if (current !== undefined) {
+      check(current.splits === ctx.splits, id, () => `the version ${current.version} fixture has ${current.splits} splits, the context ${ctx.splits}: record it again with this context`);
+      const now = await recordSourceCheckpointFixture(ctx, current.version, current.perSplit, current.consumed);
+      const stored = positionTemplate(current.positions, current.assigned);
+      const written = positionTemplate(now.positions, now.assigned);
+      check(stored === written, id,
+        () => `version ${current.version}'s stored fixture holds positions ${stored}, but this code writes ${written} at the same point: the checkpoint format changed without a new version (keep the stored fixture, give the change a new version and record a fixture for it)`);
     }
   }),
 };
 
 /**
  * Reads the standard data set with the current adapter until `consumed[i]` events of each split index
- * were delivered and returns the fixture (positions as the checkpoint stores them). Store its JSON with
- * your tests when you release a version; the kit replays it in every later version.
+ * were delivered and returns the fixture (positions as the checkpoint stores them, and for backends that
+ * assign positions at write time, which event each assigned token in them stood for). Store its JSON
+ * with your tests when you release a version (`writeSourceCheckpointFixture`); the kit replays it in
+ * every later version.
  */
 export async function recordSourceCheckpointFixture(ctx: SourceConformanceContext, version: string, perSplit: number,
   consumed: Readonly<Record<string, number>>): Promise<SourceCheckpointFixture> {
@@ -455,7 +605,53 @@ export async function recordSourceCheckpointFixture(ctx: SourceConformanceContex
     counts.set(d.event.split, n);
     if (n === (consumed[String(d.event.split)] ?? 0)) positions[d.record.split] = d.record.position;
   }
-  return { version, splits: ctx.splits, perSplit, positions, consumed };
+  const assigned: Record<string, string> = {};
+  if (ctx.assignedTokens !== undefined) {
+    const tokens = await ctx.assignedTokens(ds);
+    const json = Object.values(positions).map((p) => JSON.stringify(p));
+    for (const [eventId, token] of Object.entries(tokens)) {
+      if (token !== '' && json.some((j) => j.includes(token))) assigned[token] = eventId;
+    }
+  }
+  return { version, splits: ctx.splits, perSplit, positions, consumed, ...(Object.keys(assigned).length > 0 ? { assigned } : {}) };
+}
+
+function fixtureFileName(prefix: string, version: string): string {
+  return `${prefix}-checkpoint-${version}.json`;
+}
+
+/**
+ * Every stored fixture `<prefix>-checkpoint-<version>.json` in `dir`, oldest version first: pass them
+ * all as `fixtures`, so each version keeps checking the checkpoints of every version before it.
+ */
+export function readSourceCheckpointFixtures(dir: string | URL, prefix: string): SourceCheckpointFixture[] {
+  const path = typeof dir === 'string' ? dir : fileURLToPath(dir);
+  if (!existsSync(path)) return [];
+  const head = `${prefix}-checkpoint-`;
+  const out = readdirSync(path)
+    .filter((n) => n.startsWith(head) && n.endsWith('.json') && semver.valid(n.slice(head.length, -'.json'.length)) !== null)
+    .map((n) => {
+      const fx = JSON.parse(readFileSync(join(path, n), 'utf8')) as SourceCheckpointFixture;
+      if (fx.version !== n.slice(head.length, -'.json'.length)) throw new Error(`fixture ${n} holds version ${fx.version}`);
+      return fx;
+    });
+  return out.sort((a, b) => semver.compare(a.version, b.version));
+}
+
+/**
+ * Stores `fixture` as `<dir>/<prefix>-checkpoint-<version>.json` and returns the path. A fixture is kept
+ * forever once stored: this refuses to replace a stored one with different content.
+ */
+export function writeSourceCheckpointFixture(dir: string | URL, prefix: string, fixture: SourceCheckpointFixture): string {
+  const path = join(typeof dir === 'string' ? dir : fileURLToPath(dir), fixtureFileName(prefix, fixture.version));
+  const text = `${JSON.stringify(fixture, null, 2)}\n`;
+  if (existsSync(path)) {
+    const old = readFileSync(path, 'utf8');
+    if (old !== text) throw new Error(`${path} already holds version ${fixture.version}'s fixture with other content; stored fixtures are never replaced (give the change a new version)`);
+    return path;
+  }
+  writeFileSync(path, text);
+  return path;
 }
 
 /** Every source case, in the order `describeSourceConformance` registers them. */
@@ -471,6 +667,6 @@ export function describeSourceConformance(name: string, ctx: SourceConformanceCo
   describe(`source conformance: ${name}`, () => {
     beforeAll(async () => { await ctx.setup?.(); });
     afterAll(async () => { await ctx.teardown?.(); });
-    for (const c of sourceCases) it(c.title, () => c.run(ctx));
+    for (const c of sourceCases) it(caseTitle(c, ctx), () => c.run(ctx));
   });
 }

@@ -42,3 +42,39 @@ export class LaggingReplicaStore extends MemoryOnlineStore {
     return this.reads % 2 === 0 ? this.replica.read(group, keys, now) : super.read(group, keys, now);
   }
 }
+
+/** Broken on purpose: an equal version replaces the stored record (a `>=` version guard instead of `>`). */
+export class EqualVersionWinsStore extends MemoryOnlineStore {
+  override async write(records: readonly OnlineRecord[]): Promise<OnlineWriteResult> {
+    for (const r of records) {
+      const [held] = await super.read(r.group, [r.key], Number.NEGATIVE_INFINITY);
+      if (held != null && held.version === r.version) await super.delete(r.group, r.key, r.version);
+    }
+    return super.write(records);
+  }
+}
+
+/** Broken on purpose: delete ignores its version and removes whatever is stored. */
+export class UnguardedDeleteStore extends MemoryOnlineStore {
+  override async delete(group: string, key: string, _version: number): Promise<void> {
+    return super.delete(group, key, Number.MAX_SAFE_INTEGER);
+  }
+}
+
+/** Broken on purpose: checks expiry against the wall clock instead of the `now` it is given. */
+export class WallClockExpiryStore extends MemoryOnlineStore {
+  override async read(group: string, keys: readonly string[], _now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
+    return super.read(group, keys, Date.now());
+  }
+}
+
+/** Broken on purpose: keys are not scoped by group, so one group's record answers for another's. */
+export class GroupBlindStore extends MemoryOnlineStore {
+  override async write(records: readonly OnlineRecord[]): Promise<OnlineWriteResult> {
+    const res = await super.write(records.map((r) => ({ ...r, group: 'all' })));
+    return res;
+  }
+  override async read(group: string, keys: readonly string[], now: number): Promise<ReadonlyArray<OnlineRecord | null>> {
+    return (await super.read('all', keys, now)).map((r) => (r === null ? null : { ...r, group }));
+  }
+}
