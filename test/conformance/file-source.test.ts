@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
-import { describeSourceConformance, type SourceCheckpointFixture } from '../../plugins/testkit/index.js';
+import { describeSourceConformance } from '../../plugins/testkit/index.js';
 import { fileSourceContext } from './support/file-source-context.js';
+import { ENGINE_VERSION, FIXTURE_SHAPE, recordFixtureIfAsked, storedFixtures } from './support/fixtures.js';
 
-// The built-in `file` source passes the source kit. The fixture is the checkpoint Fenestra 0.1.0's
-// file source wrote (NDJSON byte offsets) after consuming 5, 12 and 0 events of the kit's standard
-// data set; every later version must still resume from it.
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/file-source-checkpoint-0.1.0.json', import.meta.url), 'utf8')) as SourceCheckpointFixture;
-const ctx = fileSourceContext([fixture]);
+// The built-in `file` source passes the source kit. Its fixtures are the checkpoints each released
+// version's file source wrote (NDJSON byte offsets) after consuming 5, 12 and 0 events of the kit's
+// standard data set (test/conformance/fixtures/file-source-checkpoint-<version>.json); every later
+// version must still resume from each of them, and the running version's must be what it writes.
+const ctx = fileSourceContext(() => storedFixtures('file-source'), ENGINE_VERSION);
+ctx.setup = () => recordFixtureIfAsked('file-source', ctx, FIXTURE_SHAPE.multi);
 afterAll(() => ctx.cleanup());
 
 describeSourceConformance('file (built-in, NDJSON)', ctx);

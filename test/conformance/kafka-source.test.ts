@@ -4,32 +4,36 @@
  * one consumer group, so the group protocol (with the source's onRevoked/onAssigned hooks) decides
  * which instance reads which partition when the kit rescales 2 → 3 → 1.
  */
-import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { conformanceSourceSpec, describeSourceConformance, testLogger, type SourceCheckpointFixture } from '../../plugins/testkit/index.js';
+import { conformanceSourceSpec, describeSourceConformance, testLogger, type SourceConformanceContext } from '../../plugins/testkit/index.js';
 import kafkaPlugin from '../../adapters/sources/kafka/index.js';
 import { startKafka, type KafkaService } from '../services/kafka.js';
 import type { Source } from '../../plugins/sdk/index.js';
+import { ENGINE_VERSION, FIXTURE_SHAPE, recordFixtureIfAsked, storedFixtures } from './support/fixtures.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
-// Positions Fenestra 0.1.0's kafka source checkpointed (the next offset, as a string) after 5, 12 and 0
-// events of the kit's standard data set in partitions 0, 1, 2 of a fresh topic.
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/kafka-source-checkpoint-0.1.0.json', import.meta.url), 'utf8')) as SourceCheckpointFixture;
+// Fixtures: the positions each released version's kafka source checkpointed (the next offset, as a
+// string) after 5, 12 and 0 events of the kit's standard data set in partitions 0, 1, 2 of a fresh topic
+// (test/conformance/fixtures/kafka-source-checkpoint-<version>.json).
 
 let kafka: KafkaService | undefined;
 let producer: Producer | undefined;
 let topics = 0;
 
-describeSourceConformance('kafka (built-in)', {
+const ctx: SourceConformanceContext = {
   splits: 3,
   bounded: false,
-  fixtures: [fixture],
+  get fixtures() {
+    return storedFixtures('kafka-source');
+  },
+  version: ENGINE_VERSION,
   timeoutMs: 45_000,
   async setup() {
     kafka = await startKafka();
     producer = new Kafka({ clientId: 'kit', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
+    await recordFixtureIfAsked('kafka-source', ctx, FIXTURE_SHAPE.multi);
   },
   async teardown() {
     await producer?.disconnect().catch(() => undefined);
@@ -46,7 +50,9 @@ describeSourceConformance('kafka (built-in)', {
     const topic = dataset as string;
     return kafkaPlugin.create(
       { brokers: [...kafka!.brokers], topic, groupId: `${topic}-group`, sessionTimeout: '6s', heartbeatInterval: '500ms', rebalanceTimeout: '20s' },
-      { logger: testLogger(), baseDir: process.cwd(), engineVersion: '0.1.0', source: conformanceSourceSpec('kit', 'kafka') },
+      { logger: testLogger(), baseDir: process.cwd(), engineVersion: ENGINE_VERSION, source: conformanceSourceSpec('kit', 'kafka') },
     );
   },
-});
+};
+
+describeSourceConformance('kafka (built-in)', ctx);

@@ -12,13 +12,17 @@ import type { Source } from '../../../plugins/sdk/index.js';
  * stable for stored fixtures). Instance i of n reads a directory holding hard links to the files
  * with index % n === i, so split ids (file names) are the same whatever the instance count.
  */
-export function fileSourceContext(fixtures: readonly SourceCheckpointFixture[]): SourceConformanceContext & { cleanup(): void } {
+export function fileSourceContext(fixtures: readonly SourceCheckpointFixture[] | (() => readonly SourceCheckpointFixture[]), version?: string):
+  SourceConformanceContext & { cleanup(): void } {
   const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-file-'));
   const splits = 3;
   return {
     splits,
     bounded: true,
-    fixtures,
+    get fixtures() {
+      return typeof fixtures === 'function' ? fixtures() : fixtures;
+    },
+    ...(version === undefined ? {} : { version }),
     timeoutMs: 10_000,
     async writeData(caseId: string, events: readonly ConformanceEvent[]) {
       const dir = join(root, caseId);
