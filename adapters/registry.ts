@@ -16,7 +16,7 @@ export const BUILTIN_ADAPTERS: Readonly<Record<string, () => Promise<unknown>>> 
   redis: () => import('./online/redis/index.js'),
   dynamodb: () => import('./online/dynamodb/index.js'),
   memory: () => import('./online/memory/index.js'),
-  // embedded: () => import('./online/embedded/index.js'),
+  embedded: () => import('./online/embedded/index.js'),
   // --- offline stores ---
   parquet: () => import('./offline/parquet/index.js'),
 };

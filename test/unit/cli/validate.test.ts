@@ -33,6 +33,22 @@ describe('fenestra validate (child process)', () => {
     expect(r.stdout).toContain('fraud_model (8 features)');
   });
 
+  it.each(['config/fenestra.yaml', 'config/examples/fraud.yaml'])('accepts the shipped %s with every plugin resolved and checked (online: embedded included)', (file) => {
+    const r = fenestra('validate', '-c', join(root, file), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout) as { valid: boolean; issues: unknown[] };
+    expect(out).toMatchObject({ valid: true, issues: [] });
+  });
+
+  it('checks the embedded store\'s options like any plugin\'s', () => {
+    const file = join(tmp, 'embedded-option.yaml');
+    writeFileSync(file, 'entities: { card: { key: k } }\nfeatureGroups: {}\nonline: { type: embedded, url: "redis://x" }\n');
+    const r = fenestra('validate', '-c', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('online.url: unknown option "url" for plugin "embedded" [CONFIG_INVALID]');
+  });
+
   it('prints every error as path: message [CODE] and exits 1', () => {
     const file = join(tmp, 'bad.yaml');
     writeFileSync(file, [
