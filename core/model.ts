@@ -136,6 +136,19 @@ export interface PluginRefSpec {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** Where the daemon answers feature reads from (`online.reads`). */
+export type OnlineReads = 'store' | 'engine';
+
+/** The `online:` block: the store plugin and its options, plus the engine-owned `reads`. */
+export interface OnlineSpec extends PluginRefSpec {
+  /**
+   * `store`: reads fetch the entities' state from the online store and finalize windows at the read's
+   * time (stateless instances answer alike); `engine`: from this process's memory. Absent: `store` for
+   * an external store, `engine` for `embedded` (config/compile-online.ts `onlineReads`).
+   */
+  readonly reads?: OnlineReads;
+}
+
 export interface EngineSpec {
   /** Absolute path of the config file's directory (plugins and relative paths resolve from it). */
   readonly baseDir: string;
@@ -145,12 +158,20 @@ export interface EngineSpec {
     readonly checkpointInterval: number;
     /** Interval at which dirty keys are flushed to an external online store. */
     readonly flushInterval: number;
+    /**
+     * Directory shared by the instances of one deployment (absolute), or undefined: with it, Kafka
+     * partitions move between instances with their state, and this instance's checkpoints live in
+     * `<shared>/instances/<instanceId>/checkpoints`.
+     */
+    readonly shared?: string;
+    /** This instance's id among those sharing `shared` (stable across restarts). */
+    readonly instanceId: string;
   };
   readonly entities: ReadonlyMap<string, EntitySpec>;
   readonly sources: ReadonlyMap<string, SourceSpec>;
   readonly groups: ReadonlyMap<string, GroupSpec>;
   readonly services: ReadonlyMap<string, FeatureServiceSpec>;
-  readonly online: PluginRefSpec;
+  readonly online: OnlineSpec;
   readonly offline: PluginRefSpec;
   readonly deadLetters: { readonly path: string };
 }

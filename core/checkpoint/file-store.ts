@@ -124,6 +124,26 @@ export class FileCheckpointStore implements CheckpointStore {
     };
   }
 
+  /**
+   * Reads the last complete checkpoint of a directory another process may be writing (a peer
+   * instance's store): no lock is taken and nothing is deleted. A file the manifest named can vanish
+   * under a concurrent compaction; the read then starts over from the new manifest (up to `attempts`
+   * times). Verification is the same as `recover`'s: the whole state or CHECKPOINT_CORRUPT.
+   */
+  async peek(attempts = 5): Promise<RecoveredState | null> {
+    for (let attempt = 1; ; attempt++) {
+      const m = await this.readManifest();
+      if (!m) return null;
+      try {
+        const { header, entries } = await this.fold(m.snapshot, m.deltas, false);
+        return { id: header.id, positions: header.positions, offlineFiles: header.offlineFiles, meta: header.meta, entries: () => entries.values() };
+      } catch (e) {
+        const again = await this.readManifest().catch(() => null);
+        if (attempt >= attempts || again === null || again.id === m.id && sameFiles(again, m)) throw e;
+      }
+    }
+  }
+
   async commit(data: CheckpointData): Promise<void> {
     if (!this.loaded) {
       await mkdir(this.dir, { recursive: true });
@@ -317,4 +337,8 @@ export class FileCheckpointStore implements CheckpointStore {
     if (!header) throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint manifest in ${this.dir} names no files`, { path: this.dir });
     return { header, entries };
   }
+}
+
+function sameFiles(a: Manifest, b: Manifest): boolean {
+  return a.snapshot?.file === b.snapshot?.file && a.deltas.length === b.deltas.length && a.deltas.every((d, i) => d.file === b.deltas[i]!.file);
 }

@@ -52,6 +52,14 @@ export interface SourceContext {
  * runtime except through the `SourceContext` hooks.
  */
 export interface Source {
+  /**
+   * True when an external coordinator (a Kafka consumer group) decides which splits this instance
+   * reads, through `SourceContext.onAssigned` / `onRevoked`. With a shared state directory
+   * (`state.shared`) the runtime then moves such splits between instances *with their state*
+   * (core/runtime/split-ownership.ts) and opens the source with no `restored` splits: every
+   * position comes from `onAssigned`.
+   */
+  readonly assignsSplits?: boolean;
   /** Open connections and seek every owned split to its restored position. */
   open(ctx: SourceContext): Promise<void>;
   /**

@@ -30,6 +30,7 @@ export class BatchApplier {
     const offline = this.offline;
     const flusher = this.flusher;
     const updates: KeyUpdate[] | null = this.listeners.size > 0 ? [] : null;
+    const ledger = rt.ledger;
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
       st.eventsIn++;
@@ -38,6 +39,7 @@ export class BatchApplier {
       if (!d.ok) {
         this.deadLetter(rt, rec, d.code, d.reason, d.field);
       } else {
+        ledger?.note(d.key, rec.split);
         let applied = false;
         let late: string | null = null;
         for (let g = 0; g < groups.length; g++) {

@@ -5,6 +5,7 @@ import type { DeadLetterSink } from './dead-letters.js';
 import { layoutMeta } from './layout-check.js';
 import type { OfflineHook } from './offline-hook.js';
 import type { StateGroup } from './state-group.js';
+import type { CheckpointParticipant } from './split-ownership.js';
 import type { RuntimeStats } from './stats.js';
 
 export interface CheckpointerDeps {
@@ -19,6 +20,10 @@ export interface CheckpointerDeps {
   readonly positions: () => PositionMap;
   /** Runs once a checkpoint is durable (sources' `checkpointed`); its errors are logged, not thrown. */
   readonly afterDurable: (positions: PositionMap) => Promise<void>;
+  /** Key sets checkpointed beside the groups but not feature state (split ledgers); not in the layout. */
+  readonly participants?: () => readonly CheckpointParticipant[];
+  /** Extra engine metadata recorded at the cut (e.g. split epochs). */
+  readonly meta?: () => Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -36,11 +41,14 @@ export class Checkpointer {
   private nextId = 1;
   private durableValue: PositionMap = {};
   private runningValue = false;
+  /** JSON of the extra meta of the last durable checkpoint (a change alone is worth a checkpoint). */
+  private durableMetaJson = '{}';
 
   constructor(private readonly deps: CheckpointerDeps) {}
 
   /** Continues after a recovered checkpoint. */
-  resume(id: number, positions: PositionMap): void {
+  resume(id: number, positions: PositionMap, extraMeta: Readonly<Record<string, unknown>> = {}): void {
+    this.durableMetaJson = JSON.stringify(extraMeta);
     this.lastIdValue = id;
     this.nextId = id + 1;
     this.durableValue = structuredClone(positions);
@@ -82,7 +90,7 @@ export class Checkpointer {
     // --- the cut: synchronous, between batches ---
     const entries: CheckpointEntry[] = [];
     const captured = new Map<string, Set<string>>();
-    for (const g of d.groups.values()) {
+    for (const g of [...d.groups.values(), ...(d.participants?.() ?? [])]) {
       const keys = new Set(g.drainDirty());
       for (const k of this.carry.get(g.name) ?? []) keys.add(k);
       for (const k of keys) entries.push({ group: g.name, key: k, value: g.encode(k) });
@@ -90,13 +98,20 @@ export class Checkpointer {
     }
     this.carry = new Map();
     const positions = d.positions();
+    const extraMeta = d.meta?.() ?? {};
     const deadCount = d.deadLetters.cut();
     const offlineToken = d.offline?.cut();
     const id = this.nextId;
     const cutMs = d.clock() - started;
     try {
+      const metaJson = JSON.stringify(extraMeta);
       const unchanged =
-        entries.length === 0 && deadCount === 0 && offlineToken === undefined && this.lastIdValue > 0 && samePositions(positions, this.durableValue);
+        entries.length === 0 &&
+        deadCount === 0 &&
+        offlineToken === undefined &&
+        this.lastIdValue > 0 &&
+        samePositions(positions, this.durableValue) &&
+        metaJson === this.durableMetaJson;
       if (unchanged) return;
       // --- durable writes: ingestion continues meanwhile ---
       this.nextId = id + 1;
@@ -108,10 +123,11 @@ export class Checkpointer {
         positions,
         entries,
         offlineFiles,
-        meta: { layout: layoutMeta(d.groups.values()), deadLetters: deadState },
+        meta: { ...extraMeta, layout: layoutMeta(d.groups.values()), deadLetters: deadState },
       });
       this.lastIdValue = id;
       this.durableValue = positions;
+      this.durableMetaJson = metaJson;
       const took = d.clock() - started;
       const st = d.stats;
       st.count++;

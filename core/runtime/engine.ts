@@ -4,6 +4,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { OnlineStore } from '../contracts/online-store.js';
 import type { Position, PositionMap, SplitState } from '../contracts/position.js';
 import type { Source } from '../contracts/source.js';
+import type { SplitRegistry } from '../contracts/split-registry.js';
 import { FenestraError } from '../errors.js';
 import type { AggregatedGroupSpec, EngineSpec } from '../model.js';
 import { makeDecoder } from '../event/decode.js';
@@ -18,6 +19,7 @@ import type { OfflineHook } from './offline-hook.js';
 import { OnlineFlusher } from './online-flusher.js';
 import { FeatureReader, type DerivedFactory } from './reader.js';
 import { runSourceLoop, type SourceRuntime } from './source-loop.js';
+import { SplitOwnership } from './split-ownership.js';
 import type { AggregatingGroup, GroupFactory, StateGroup } from './state-group.js';
 import { type RuntimeStats, newStats } from './stats.js';
 
@@ -50,6 +52,12 @@ export interface EngineDeps {
    * source loop gives up (default 6 retries from 100 ms).
    */
   readonly pollRetry?: { readonly max: number; readonly baseMs: number };
+  /**
+   * Instances sharing a directory (`state.shared`): sources that declare `assignsSplits` (Kafka) move
+   * their splits between instances with their state (core/runtime/split-ownership.ts). The checkpoint
+   * store must then be this instance's store in the registry (`registry.checkpointDir(instance)`).
+   */
+  readonly splitRegistry?: SplitRegistry;
 }
 
 /**
@@ -77,6 +85,7 @@ export class Engine implements EngineApi {
   private readonly statsObj: RuntimeStats;
   private readonly applier: BatchApplier;
   private readonly checkpointer: Checkpointer;
+  private readonly ownership: SplitOwnership | null;
   private ready = false;
   private started = false;
   private stopping = false;
@@ -118,6 +127,21 @@ export class Engine implements EngineApi {
     this.flusher = deps.onlineStore ? new OnlineFlusher(deps.onlineStore, this.groups, this.statsObj.online, this.logger, this.clock) : null;
     this.reader = new FeatureReader(spec, this.groups, deps.derived);
     this.applier = new BatchApplier(this.statsObj, this.deadLetters, deps.offline, this.flusher, this.listeners, this.logger);
+    this.ownership = deps.splitRegistry
+      ? new SplitOwnership(deps.splitRegistry, {
+          checkpoint: () => this.checkpoint(),
+          keep: (group, keys) => this.checkpointer.keep(group, keys),
+          markOnline: (group, key) => this.flusher?.mark(group, key, versionOf(this.groups.get(group)!, key, this.clock())),
+          logger: this.logger.child({ component: 'splits' }),
+        })
+      : null;
+    for (const rt of this.runtimes) {
+      if (this.ownership && rt.source.assignsSplits) {
+        this.ownership.manage(rt);
+        rt.ledger = this.ownership.ledgerOf(rt.name);
+      }
+    }
+    const ownership = this.ownership;
     this.checkpointer = new Checkpointer({
       store: deps.checkpointStore,
       groups: this.groups,
@@ -131,6 +155,7 @@ export class Engine implements EngineApi {
         for (const rt of this.runtimes) out[rt.name] = { ...rt.positions };
         return out;
       },
+      ...(ownership ? { participants: () => ownership.participants(), meta: () => ({ splitEpochs: ownership.meta() }) } : {}),
       afterDurable: async (positions) => {
         for (const rt of this.runtimes) {
           await rt.source.checkpointed?.(positions[rt.name] ?? {})?.catch((e: unknown) => this.logger.warn({ err: e, source: rt.name }, 'source checkpointed() failed'));
@@ -151,15 +176,17 @@ export class Engine implements EngineApi {
       checkLayout(recovered.meta['layout'], this.groups, this.spec.state.dir);
       for (const e of recovered.entries()) {
         if (e.value === null) continue;
+        if (this.ownership?.restoreEntry(e)) continue;
         this.groups.get(e.group)!.restore(e.key, e.value);
       }
+      this.ownership?.resume(recovered.meta['splitEpochs']);
       // Restored state is durable already; with an online store it may not have been flushed before the crash.
       const now = this.clock();
       for (const g of this.groups.values()) {
         g.drainDirty();
         if (this.flusher) for (const k of g.keys()) this.flusher.mark(g.name, k, versionOf(g, k, now));
       }
-      this.checkpointer.resume(recovered.id, recovered.positions);
+      this.checkpointer.resume(recovered.id, recovered.positions, this.ownership ? { splitEpochs: this.ownership.meta() } : {});
       this.logger.info({ id: recovered.id, dir: this.spec.state.dir }, 'recovered checkpoint');
     }
     await this.deadLetters.recover(recovered?.meta['deadLetters'] ?? null);
@@ -168,19 +195,22 @@ export class Engine implements EngineApi {
     for (const rt of this.runtimes) {
       const restored: SplitState[] = Object.entries(this.checkpointer.durable[rt.name] ?? {}).map(([id, position]) => ({ id, position }));
       for (const s of restored) rt.positions[s.id] = s.position;
+      const moving = this.ownership?.manages(rt.name) === true;
       await rt.source.open({
         spec: rt.spec,
-        restored,
+        // Splits that move between instances get every position from onAssigned (the claims decide).
+        restored: moving ? [] : restored,
         logger: this.logger.child({ source: rt.name }),
         dataDir: join(this.spec.state.dir, 'sources', rt.name),
         // A revoked split's position stays in the checkpoints (no record of it is applied after this),
         // so a split assigned back resumes exactly there.
-        onRevoked: async () => {
-          await this.checkpoint();
+        onRevoked: async (splits) => {
+          if (moving) await this.ownership!.revoked(rt.name, splits);
+          else await this.checkpoint();
         },
         // State is held by this one engine process; an assigned split resumes from the last checkpoint.
         onAssigned: async (splits) =>
-          splits.flatMap((id) => {
+          moving ? this.ownership!.assigned(rt.name, splits) : splits.flatMap((id) => {
             const p = this.checkpointer.durable[rt.name]?.[id];
             if (p === undefined) return [];
             rt.positions[id] = p;
@@ -218,6 +248,21 @@ export class Engine implements EngineApi {
     if (this.flusher) {
       const fl = this.spec.state.flushInterval > 0 ? this.spec.state.flushInterval : 1_000;
       this.timers.push(setInterval(() => void this.flushOnline(), fl));
+    }
+    const ownership = this.ownership;
+    if (ownership) {
+      // Splits given up are dropped here once a peer has claimed them (and so holds them durably).
+      let reaping = false;
+      this.timers.push(
+        setInterval(() => {
+          if (reaping || this.stopping || !ownership.holdsReleased()) return;
+          reaping = true;
+          ownership
+            .reap()
+            .catch((e: unknown) => this.logger.warn({ err: e }, 'dropping splits taken over by peers failed; retrying'))
+            .finally(() => (reaping = false));
+        }, Math.max(200, Math.min(ck > 0 ? ck : 1_000, 2_000))),
+      );
     }
   }
 
@@ -359,6 +404,7 @@ export class Engine implements EngineApi {
     s.lastCheckpointMs = s.checkpoints.count > 0 ? s.checkpoints.lastDurationMs : null;
     for (const [name, g] of this.groups) s.entities[name] = g.size;
     s.online.pending = this.flusher?.pendingCount ?? 0;
+    if (this.ownership) s.splits = this.ownership.summary();
     return structuredClone(s);
   }
 

@@ -17,6 +17,8 @@ export interface SourceRuntime {
   readonly groups: readonly AggregatingGroup[];
   /** Split → position of the next record to read, updated as batches are applied. */
   readonly positions: Record<string, Position>;
+  /** Records which split each applied key came from (sources whose splits move between instances). */
+  ledger?: { note(key: string, split: string): void } | undefined;
   loop: Promise<void> | null;
   finished: boolean;
   error: unknown;

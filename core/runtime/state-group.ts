@@ -29,6 +29,8 @@ export interface StateGroup {
   encode(key: string): Uint8Array | null;
   /** Replaces a key's state by checkpointed bytes (throws CHECKPOINT_CORRUPT when they do not decode). */
   restore(key: string, bytes: Uint8Array): void;
+  /** Forgets a key (marks it dirty, so the next checkpoint records the deletion); used when a split moves away. */
+  delete?(key: string): void;
   /** The version the key's encoded state carries (tombstones included); default: `read(key, now).version`. */
   version?(key: string): number;
 }

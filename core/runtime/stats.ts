@@ -49,9 +49,17 @@ export interface RuntimeStats extends EngineStats {
     recordsSkipped: number;
     pending: number;
     lastError: string | null;
+    /** Every flush attempt's duration in seconds (filled in by core/runtime/online-flusher.ts). */
+    flushSeconds?: { bounds: readonly number[]; counts: number[]; sum: number; count: number };
   };
   /** Live entities per group. */
   entities: Record<string, number>;
+  /**
+   * Scale-out (`state.shared`): splits taken over from peers with their state, entities loaded that
+   * way, splits dropped after a peer claimed them, splits kept across a rebalance, held splits, and
+   * per source the keys seen on two splits (topic not partitioned by the entity key).
+   */
+  splits?: { takenOver: number; entitiesLoaded: number; dropped: number; kept: number; held: number; owned: number; keyConflicts: Record<string, number> };
 }
 
 export function newStats(sources: Iterable<string>, online: boolean): RuntimeStats {

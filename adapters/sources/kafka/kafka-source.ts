@@ -46,6 +46,8 @@ function kafkajsLogger(logger: Logger) {
  * synchronous sections only.
  */
 export class KafkaSource implements Source, RebalanceHooks {
+  /** The consumer group assigns the partitions (the runtime may move them between instances with their state). */
+  readonly assignsSplits = true;
   private ctx: SourceContext | undefined;
   private logger: Logger;
   private kafka: Kafka | undefined;
@@ -213,6 +215,9 @@ export class KafkaSource implements Source, RebalanceHooks {
     }
     this.order = [...this.parts.values()];
     this.logger.info({ assigned: from }, 'kafka partitions assigned');
+    // The runtime's positions are durable: commit them now, so the group's lag is right from the
+    // assignment on, also for a partition that gets no new record (monitoring only, never read back).
+    if (fromRuntime.length > 0) void this.checkpointed(Object.fromEntries(fromRuntime.map((s) => [s.id, s.position])));
     this.joined = true;
     this.firstJoin.resolve();
     this.notify();
