@@ -20,6 +20,13 @@ export interface PluginContext {
   readonly source?: SourceSpec;
   /** For online stores: the feature groups it will hold. */
   readonly groups?: readonly string[];
+  /**
+   * For offline stores written by several instances at once (`state.shared`): this instance's id.
+   * Each instance numbers its checkpoints on its own, so a shared store must put the writer id into
+   * staged and committed names, and `recover` must touch only this writer's staged files (a peer's
+   * staged files belong to the peer's checkpoint).
+   */
+  readonly writerId?: string;
 }
 
 interface PluginBase<Config> {

@@ -13,12 +13,19 @@ export function partitionOf(ms: number): string {
   return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
 
-export function finalPath(table: string, partition: string, checkpointId: number, seq: number): string {
-  return `${table}/${partition}/part-${String(checkpointId).padStart(12, '0')}-${String(seq).padStart(6, '0')}.parquet`;
+/** `writer`: the instance id when several instances write one store (its files are `part-<writer>-…`). */
+export function finalPath(table: string, partition: string, checkpointId: number, seq: number, writer?: string): string {
+  const who = writer === undefined ? '' : `${writer}-`;
+  return `${table}/${partition}/part-${who}${String(checkpointId).padStart(12, '0')}-${String(seq).padStart(6, '0')}.parquet`;
 }
 
-export function stagedPath(final: string): string {
-  return `${STAGING_PREFIX}${final}`;
+/** Where a file waits until committed; one writer's staged files share the prefix `stagingPrefix(writer)`. */
+export function stagedPath(final: string, writer?: string): string {
+  return `${stagingPrefix(writer)}${final}`;
+}
+
+export function stagingPrefix(writer?: string): string {
+  return writer === undefined ? STAGING_PREFIX : `${STAGING_PREFIX}${writer}/`;
 }
 
 /** Time values of the batch's time column as epoch ms. */

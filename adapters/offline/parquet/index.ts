@@ -15,11 +15,12 @@ export function blobStoreFor(path: string, baseDir: string, s3: ParquetOfflineCo
   return new LocalBlobStore(isAbsolute(path) ? path : resolve(baseDir, path));
 }
 
-export function createParquetStore(config: ParquetOfflineConfig, baseDir: string, logger?: Logger): ParquetOfflineStore {
+export function createParquetStore(config: ParquetOfflineConfig, baseDir: string, logger?: Logger, writer?: string): ParquetOfflineStore {
   const blobs = blobStoreFor(config.path ?? DEFAULT_OFFLINE_PATH, baseDir, config.s3);
   return new ParquetOfflineStore(blobs, logger, {
     compressed: config.compression !== 'none',
     ...(config.rowGroupSize ? { rowGroupSize: config.rowGroupSize } : {}),
+    ...(writer !== undefined ? { writer } : {}),
   });
 }
 
@@ -29,7 +30,7 @@ const parquetPlugin: OfflineStorePluginDefinition<ParquetOfflineConfig> & { read
   engine: '^0.1.0',
   description: 'Parquet history (feature/<group>, raw/<source>) on a local directory or S3, Hive-partitioned by date/hour.',
   configSchema: parquetConfigSchema,
-  create: (config, ctx) => createParquetStore(config, ctx.baseDir, ctx.logger),
+  create: (config, ctx) => createParquetStore(config, ctx.baseDir, ctx.logger, ctx.writerId),
 });
 export default parquetPlugin;
 

@@ -6,6 +6,9 @@
  * (DuckDB `read_parquet('<root>/raw/tx/*\/*\/*.parquet', hive_partitioning=true)`, Spark, Athena,
  * training sets) never look under `_staging/`, so a staged file is invisible until committed.
  *
+ * Several instances (`state.shared`) write one store side by side: each one's names carry its id
+ * (`part-<writer>-…`, staged under `_staging/<writer>/`), so neither collides nor cleans the other's.
+ *
  * Exactly-once: names are deterministic (checkpoint id + sequence), `commit` moves staged → final
  * (a rename locally; copy + delete on S3) and is a no-op for a file already moved; `recover`
  * deletes every staged object the last checkpoint does not list. Calls are serialized by the
@@ -15,12 +18,18 @@ import type { OfflineBatch, OfflineStore, StagedFile } from '../../../core/contr
 import type { Logger } from '../../../core/contracts/logger.js';
 import { BlobNotFound, type BlobStore } from './blob-store.js';
 import { MemorySink, ParquetStreamWriter } from './parquet-writer.js';
-import { finalPath, partitionOf, splitByPartition, stagedPath, STAGING_PREFIX } from '../../../core/offline/partition.js';
+import { finalPath, partitionOf, splitByPartition, stagedPath, stagingPrefix } from '../../../core/offline/partition.js';
 
 export interface ParquetStoreOptions {
   /** Snappy page compression (default true). */
   readonly compressed?: boolean;
   readonly rowGroupSize?: number;
+  /**
+   * The writing instance's id when several instances share the store (`PluginContext.writerId`):
+   * names become `part-<writer>-<checkpointId>-<seq>.parquet`, staged files live under
+   * `_staging/<writer>/`, and `recover` cleans only those.
+   */
+  readonly writer?: string;
 }
 
 export class ParquetOfflineStore implements OfflineStore {
@@ -41,8 +50,8 @@ export class ParquetOfflineStore implements OfflineStore {
     if (parts.length !== 1) {
       throw new Error(`offline batch for "${batch.table}" spans ${parts.length} hour partitions; split it (stageAll)`);
     }
-    const final = finalPath(batch.table, parts[0]!.partition, checkpointId, seq);
-    const staged = stagedPath(final);
+    const final = finalPath(batch.table, parts[0]!.partition, checkpointId, seq, this.opts.writer);
+    const staged = stagedPath(final, this.opts.writer);
     await this.blobs.put(staged, encodeBatch(batch, this.opts));
     const rows = batch.data[0]?.length ?? 0;
     return { table: batch.table, staged, final, rows };
@@ -72,7 +81,7 @@ export class ParquetOfflineStore implements OfflineStore {
   async recover(keep: readonly StagedFile[]): Promise<void> {
     const keepSet = new Set(keep.map((f) => f.staged));
     let removed = 0;
-    for (const key of await this.blobs.list(STAGING_PREFIX)) {
+    for (const key of await this.blobs.list(stagingPrefix(this.opts.writer))) {
       if (keepSet.has(key)) continue;
       await this.blobs.delete(key);
       removed++;
