@@ -3,6 +3,7 @@ import type { EngineSpec, PluginRefSpec } from '../core/model.js';
 import type { IssueSink } from './issues.js';
 import { compileGroups, declaredFeatureNames } from './compile-groups.js';
 import { compileServices } from './compile-services.js';
+import { compileOnline } from './compile-online.js';
 import { compileEntities, compileSources } from './compile-sources.js';
 import { bytesAt, isObject, positiveDurationAt } from './values.js';
 
@@ -59,7 +60,7 @@ export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): E
     sources,
     groups,
     services,
-    online: pluginRef(raw.online, CONFIG_DEFAULTS.online),
+    online: compileOnline(raw.online, sink),
     offline: pluginRef(raw.offline, CONFIG_DEFAULTS.offline),
     deadLetters: {
       path: typeof dead.path === 'string' ? resolve(baseDir, dead.path) : resolve(stateDir, CONFIG_DEFAULTS.deadLettersFile),

@@ -8,15 +8,24 @@ import type { OnlineStore } from '../core/contracts/online-store.js';
 import type { Source } from '../core/contracts/source.js';
 import { FenestraError } from '../core/errors.js';
 import type { EngineSpec } from '../core/model.js';
+import { FileDeadLetterSink } from '../core/runtime/dead-letters.js';
 import { Engine } from '../core/runtime/engine.js';
+import { OnlineFeatureReader } from '../core/runtime/online-reader.js';
 import { defaultDerived } from '../core/runtime/reader.js';
 import { silentLogger } from '../core/runtime/logger.js';
 import { StoredGroupState, StoredWriter } from '../core/stored/index.js';
 import { wireOfflineHistory, type OfflineWiring } from '../core/offline/wire.js';
 import { ENGINE_VERSION } from '../core/version.js';
+import { usesEngineState } from '../adapters/online/embedded/index.js';
 import { PushSource } from '../adapters/sources/push/push-source.js';
+import { onlineReads } from '../config/compile-online.js';
+import { CountingDeadLetterSink } from './dead-letter-counts.js';
 import { asContractLogger } from './logger.js';
+import { OnlineHealth } from './online-health.js';
+import { servingApi } from './serving-api.js';
+import { OnlineTrackedStoredGroup } from './stored-online-tracking.js';
 import { buildServer } from './server.js';
+import { StoreVisibility } from './store-visibility.js';
 
 export interface DaemonOptions {
   /** pino logger for the engine, adapters and requests (default: silent). */
@@ -30,6 +39,8 @@ export interface DaemonOptions {
   readonly processMetrics?: boolean;
   /** Write offline history through the config's offline store (default true when its plugin loads). */
   readonly offline?: boolean;
+  /** Milliseconds between probes of an external online store (default 1000). */
+  readonly onlineProbeIntervalMs?: number;
 }
 
 /** A running daemon: engine + push sources + stored groups + HTTP server. */
@@ -48,15 +59,22 @@ export interface Daemon {
 
 /**
  * Builds and starts everything `fenestra start` runs from a compiled spec: the source plugins (the
- * registry's aliases or plugin packages), stored groups, the online store (`embedded` = served from
- * the engine's own state), offline history (core/offline/wire.ts over the offline store plugin), the
- * file checkpoint store, the engine, and the fastify server. The server
- * listens before recovery, so `/healthz` answers and `/readyz` says NOT_READY until the engine is up.
+ * registry's aliases or plugin packages), stored groups, the online store, offline history
+ * (core/offline/wire.ts over the offline store plugin), the file checkpoint store, the engine, and the
+ * fastify server. The server listens before recovery, so `/healthz` answers and `/readyz` says
+ * NOT_READY until the engine is up.
+ *
+ * Online store: `embedded` (adapters/online/embedded) is the engine's own state — no store is created
+ * and reads come from memory. An external store (redis, dynamodb, a plugin) gets every changed entity
+ * flushed to it; with `online.reads: store` (its default) the routes answer from the store (an
+ * EngineApi wrapped by daemon/serving-api.ts, windows finalized at the read's time), `?wait=visible`
+ * and stored-record writes wait until the store has the change (daemon/store-visibility.ts), and
+ * `/readyz` / `/metrics` report the store's failures (daemon/online-health.ts probes it).
  */
 export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): Promise<Daemon> {
   const log = opts.logger ? asContractLogger(opts.logger) : silentLogger;
   const { plugins, issues } = await resolvePlugins(spec);
-  const blocking = issues.filter((i) => i.path.startsWith('sources.') || (i.path.startsWith('online') && spec.online.type !== 'embedded'));
+  const blocking = issues.filter((i) => i.path.startsWith('sources.') || i.path.startsWith('online'));
   if (blocking.length > 0) {
     throw new FenestraError(blocking[0]!.code, `plugin problems:\n${blocking.map((i) => `${i.path}: ${i.message}`).join('\n')}`, { details: blocking, path: blocking[0]!.path });
   }
@@ -74,9 +92,10 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   for (const g of spec.groups.values()) if (g.kind === 'stored') storedGroups.set(g.name, new StoredGroupState(g));
 
   let onlineStore: OnlineStore | undefined;
-  if (spec.online.type !== 'embedded' && plugins.online) {
+  if (!usesEngineState(spec.online.type) && plugins.online) {
     onlineStore = await plugins.online.create(spec.online.options, { logger: log.child({ online: spec.online.type }), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, groups: [...spec.groups.keys()] });
   }
+  const readsFromStore = onlineStore !== undefined && onlineReads(spec.online) === 'store';
   let offline: OfflineWiring | undefined;
   if (opts.offline !== false && plugins.offline) {
     const store = await plugins.offline.create(spec.offline.options, { logger: log.child({ offline: spec.offline.type }), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION });
@@ -85,25 +104,43 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
     log.warn({ offline: spec.offline.type }, 'no offline store plugin: history is not written');
   }
   const checkpointStore = opts.checkpointStore ?? new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints'), logger: log.child({ component: 'checkpoint' }) });
+  const deadLetters = new CountingDeadLetterSink(new FileDeadLetterSink(spec.deadLetters.path));
   const engine = new Engine(spec, {
     sources,
     checkpointStore,
+    deadLetters,
     ...(onlineStore ? { onlineStore } : {}),
     ...(offline ? { offline: offline.offline, createGroup: offline.createGroup } : {}),
-    extraGroups: [...storedGroups.values()],
+    // With an external store, stored groups' changes must reach it although checkpoints drain them too.
+    extraGroups: [...storedGroups.values()].map((g) => (onlineStore ? new OnlineTrackedStoredGroup(g) : g)),
     derived: defaultDerived(spec),
     logger: log.child({ component: 'engine' }),
   });
-  const stored = storedGroups.size > 0 ? new StoredWriter(storedGroups, () => engine.checkpoint()) : null;
+  const health = onlineStore
+    ? new OnlineHealth(onlineStore, {
+        name: spec.online.type,
+        intervalMs: opts.onlineProbeIntervalMs ?? 1000,
+        logger: log.child({ online: spec.online.type }),
+        onRecovered: () => void engine.flush().catch(() => undefined),
+      })
+    : undefined;
+  const visibility = readsFromStore ? new StoreVisibility(engine, health, Math.max(20, spec.state.flushInterval)) : undefined;
+  const checkpoint = (): Promise<void> => engine.checkpoint();
+  const stored = storedGroups.size === 0 ? null : visibility ? visibility.storedWriter(storedGroups, checkpoint) : new StoredWriter(storedGroups, checkpoint);
+  const api = servingApi(engine, {
+    ...(readsFromStore ? { reader: new OnlineFeatureReader(spec, onlineStore!, { derived: defaultDerived(spec) }) } : {}),
+    ...(health ? { health } : {}),
+    deadLetters,
+  });
   const app = await buildServer({
-    engine,
-    pushSources,
+    engine: api,
+    pushSources: visibility ? new Map([...pushSources].map(([name, src]) => [name, visibility.pushSource(src)])) : pushSources,
     stored,
     logger: opts.logger ? (opts.logger as unknown as FastifyBaseLogger) : false,
     processMetrics: opts.processMetrics !== false,
   });
   const url = await app.listen({ host: opts.host ?? spec.server.host, port: opts.port ?? spec.server.port });
-  const ready = engine.start();
+  const ready = engine.start().then(() => health?.start());
   ready.catch((e: unknown) => log.error({ err: e }, 'engine failed to start'));
   let stopping: Promise<void> | null = null;
   return {
@@ -117,6 +154,7 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
       (stopping ??= (async () => {
         await app.close();
         await ready.catch(() => undefined);
+        health?.stop();
         await engine.stop();
       })()),
   };

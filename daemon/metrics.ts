@@ -1,10 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineApi } from '../core/runtime/api.js';
 import type { PushSource } from '../adapters/sources/push/push-source.js';
+import { registerOnlineMetrics } from './metrics-online.js';
+import { registerScraped, type Sample } from './metrics-scraped.js';
+import { readiness } from './readiness.js';
 
 /**
  * The daemon's Prometheus metrics, in a registry of its own (several servers can live in one
- * process, e.g. in tests). Engine-side figures (dead letters, checkpoints, lag) are read at scrape time.
+ * process, e.g. in tests). Engine-side figures (dead letters, checkpoints, lag, the online store) are
+ * read at scrape time; dead letters by source and code come from `stats().deadLettersBySource`, which
+ * the daemon's EngineApi provides (daemon/serving-api.ts).
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -34,14 +39,14 @@ export class DaemonMetrics {
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
       registers,
     });
-    new Gauge({
-      name: 'fenestra_dead_letters_total',
-      help: 'Events sent to dead letters since start (malformed, late).',
-      registers,
-      collect() {
-        this.set(engine.stats?.().deadLetters ?? 0);
-      },
+    registerScraped(this.registry, 'fenestra_dead_letters_total', 'Events sent to dead letters since start, by source and error code (EVENT_MALFORMED, EVENT_LATE, ...).', 'counter', () => {
+      const out: Sample[] = [];
+      for (const [source, codes] of Object.entries(engine.stats?.().deadLettersBySource ?? {})) {
+        for (const [code, n] of Object.entries(codes)) out.push({ labels: { source, code }, value: n });
+      }
+      return out;
     });
+    registerOnlineMetrics(this.registry, engine);
     new Gauge({
       name: 'fenestra_checkpoint_age_seconds',
       help: 'Seconds since the last durable checkpoint (-1 before the first).',
@@ -81,10 +86,10 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 'fenestra_ready',
-      help: '1 once recovery finished and every source is open.',
+      help: '1 when /readyz answers 200: recovery finished, every source is open, and the online store answers.',
       registers,
       collect() {
-        this.set(engine.isReady() ? 1 : 0);
+        this.set(readiness(engine).ready ? 1 : 0);
       },
     });
   }

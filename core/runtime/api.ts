@@ -1,5 +1,6 @@
 import type { EngineSpec } from '../model.js';
 import type { Position } from '../contracts/position.js';
+import type { StoredRead } from '../stored/state.js';
 
 export type FeatureValue = number | string | boolean | null;
 
@@ -40,6 +41,37 @@ export interface KeyUpdate {
   readonly version: number;
 }
 
+/**
+ * A cumulative histogram as plain numbers (core uses no metrics library): `counts[i]` observations
+ * were <= `bounds[i]` and > `bounds[i-1]`; the last count is for values above every bound.
+ */
+export interface CumulativeHistogram {
+  /** Upper bounds, ascending (seconds for durations). */
+  readonly bounds: readonly number[];
+  /** One more entry than `bounds` (the last is the overflow bucket); not cumulative. */
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** The online store as the engine sees it when it flushes to one (`/readyz`, `/metrics`). */
+export interface OnlineStoreStats {
+  /** True when the engine flushes to an external online store. */
+  readonly enabled: boolean;
+  /** False from a failed write (or probe) until the next successful one. */
+  readonly healthy: boolean;
+  readonly flushes: number;
+  /** Failed flush attempts since start (each is retried with backoff). */
+  readonly failures: number;
+  readonly recordsWritten: number;
+  readonly recordsSkipped: number;
+  /** Changed entities waiting to be written (kept in memory while the store is down). */
+  readonly pending: number;
+  readonly lastError: string | null;
+  /** Duration of every flush attempt, in seconds. */
+  readonly flushSeconds?: CumulativeHistogram;
+}
+
 /** Counters the daemon exposes on `/metrics` (all optional for engines that do not track them). */
 export interface EngineStats {
   /** Events sent to dead letters since start. */
@@ -50,6 +82,10 @@ export interface EngineStats {
   readonly lastCheckpointMs?: number | null;
   /** Records behind the head per source and split, where known. */
   readonly lag?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The online store's health and flush figures, when the engine flushes to one. */
+  readonly online?: OnlineStoreStats;
+  /** Dead letters since start by source, then by error code (the daemon counts them at its sink). */
+  readonly deadLettersBySource?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /**
@@ -63,6 +99,12 @@ export interface EngineApi {
   isReady(): boolean;
   read(group: string, key: string, opts?: ReadOptions): Promise<FeatureRead>;
   readMany(group: string, keys: readonly string[], opts?: ReadOptions): Promise<readonly FeatureRead[]>;
+  /**
+   * A stored group's record with its original texts and expiry, as of `asOf` (SageMaker GetRecord).
+   * Optional: absent, the daemon reads its stored groups' memory; present when reads come from the
+   * online store (`online.reads: store`).
+   */
+  readRecord?(group: string, key: string, asOf: number): Promise<StoredRead>;
   /** Subscribe to key updates; returns an unsubscribe function. */
   onUpdate(listener: (u: KeyUpdate) => void): () => void;
   /** Force a checkpoint now (resolves when durable). */

@@ -1,7 +1,7 @@
 import type { OnlineStore } from '../contracts/online-store.js';
 import { FenestraError } from '../errors.js';
 import type { EngineSpec, GroupSpec } from '../model.js';
-import { StoredGroupState } from '../stored/index.js';
+import { StoredGroupState, type StoredRead } from '../stored/index.js';
 import { AggregatedGroupState } from '../window/index.js';
 import type { EngineApi, FeatureRead, ReadOptions } from './api.js';
 import { FeatureReader, type DerivedFactory } from './reader.js';
@@ -81,7 +81,7 @@ export class OnlineFeatureReader {
   private readonly reader: FeatureReader;
   private readonly clock: () => number;
 
-  constructor(spec: EngineSpec, private readonly store: OnlineStore, opts: { derived?: DerivedFactory; clock?: () => number } = {}) {
+  constructor(private readonly spec: EngineSpec, private readonly store: OnlineStore, opts: { derived?: DerivedFactory; clock?: () => number } = {}) {
     for (const g of spec.groups.values()) this.groups.set(g.name, new FetchedGroup(freshState(spec, g)));
     this.reader = new FeatureReader(spec, this.groups, opts.derived);
     this.clock = opts.clock ?? Date.now;
@@ -101,20 +101,42 @@ export class OnlineFeatureReader {
     g.load(keys, records.map((r) => (r === null ? null : r.value)));
     return keys.map((k) => this.reader.read(group, k, asOf, opts));
   }
+
+  /**
+   * A stored group's record with its original texts and expiry (SageMaker GetRecord), fetched from
+   * the store and read as of `asOf` like StoredGroupState.readRecord reads memory.
+   */
+  async readRecord(group: string, key: string, asOf: number): Promise<StoredRead> {
+    const spec = this.spec.groups.get(group);
+    if (spec === undefined) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
+    if (spec.kind !== 'stored') throw new FenestraError('NOT_STORED_GROUP', `"${group}" is not a stored feature group`, { path: group });
+    const [rec] = await this.store.read(group, [key], this.clock());
+    const state = new StoredGroupState(spec);
+    if (rec !== null && rec !== undefined) state.restore(key, rec.value);
+    return state.readRecord(key, asOf);
+  }
 }
 
 /**
  * The engine as the daemon uses it, with feature reads served from the online store (see
- * OnlineFeatureReader) and everything else (ingest, readiness, checkpoints, subscriptions) from
- * `engine`. For configs whose `online.type` is not `embedded`.
+ * OnlineFeatureReader: `read`, `readMany`, and `readRecord` for stored groups) and everything else
+ * (ingest, readiness, checkpoints, subscriptions, stats) from `engine`. For `online.reads: store`.
  */
 export function withOnlineReads(engine: EngineApi, reader: OnlineFeatureReader): EngineApi {
+  const own: Partial<Record<PropertyKey, unknown>> = {
+    read: reader.read.bind(reader),
+    readMany: reader.readMany.bind(reader),
+    readRecord: reader.readRecord.bind(reader),
+  };
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(engine, {
     get(target, prop, receiver) {
-      if (prop === 'read') return reader.read.bind(reader);
-      if (prop === 'readMany') return reader.readMany.bind(reader);
+      if (Object.hasOwn(own, prop)) return own[prop];
       const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      let b = bound.get(prop);
+      if (b === undefined) bound.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
+      return b;
     },
   });
 }

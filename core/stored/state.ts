@@ -96,6 +96,12 @@ export class StoredGroupState implements StateGroup {
     return { found: true, version: r.eventTime, expiresAt: r.expiresAt, strings: r.strings, values: typedValues(this.spec, r.strings) };
   }
 
+  /** Epoch ms at which a key's live record expires; undefined when it never does, or for tombstones and unknown keys. */
+  expiresAt(key: string): number | undefined {
+    const s = this.slots.get(key);
+    return s === undefined || s.strings === null || s.expiresAt === 0 ? undefined : s.expiresAt;
+  }
+
   /** Version (event time) held for a key, tombstones included; 0 if none. */
   version(key: string): number {
     return this.slots.get(key)?.eventTime ?? 0;

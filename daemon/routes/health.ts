@@ -1,16 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { DaemonContext } from '../context.js';
+import { readiness } from '../readiness.js';
 import { errorSchema } from './schemas.js';
 
-/** `/healthz` (the process answers), `/readyz` (recovered and every source open), `/metrics` (Prometheus). */
+/**
+ * `/healthz` (the process answers), `/readyz` (recovered, every source open, the online store answering),
+ * `/metrics` (Prometheus).
+ */
 export function healthRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }));
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: 200 once recovery finished and every source is open, 503 NOT_READY before', tags: ['ops'], response: { 503: errorSchema } } },
+    {
+      schema: {
+        summary: 'Readiness: 200 once recovery finished, every source is open and the online store answers; 503 NOT_READY before, 503 STORE_UNAVAILABLE while the online store fails',
+        tags: ['ops'],
+        response: { 503: errorSchema },
+      },
+    },
     async (_req, reply) => {
-      if (!ctx.engine.isReady()) return sendError(reply, 'NOT_READY', 'the engine is recovering its last checkpoint or opening its sources');
+      const r = readiness(ctx.engine);
+      if (!r.ready) return sendError(reply, r.code, r.message);
       return { status: 'ready' };
     },
   );

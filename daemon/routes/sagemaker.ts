@@ -78,8 +78,9 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
     if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `feature group ${name} not found`, { path: 'FeatureGroupName' });
     const want = featureNames === undefined || featureNames.length === 0 ? null : new Set(featureNames);
     if (g.kind === 'stored' && ctx.stored !== null) {
-      const state = ctx.stored.groups.get(name)!;
-      const r = state.readRecord(key, Date.now());
+      const now = Date.now();
+      // From the online store when the daemon reads from it (online.reads: store), else from memory.
+      const r = ctx.engine.readRecord !== undefined ? await ctx.engine.readRecord(name, key, now) : ctx.stored.groups.get(name)!.readRecord(key, now);
       if (!r.found || r.strings === null) return null;
       const rec = Object.entries(r.strings)
         .filter(([f]) => want === null || want.has(f))
