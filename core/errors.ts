@@ -2,7 +2,8 @@
  * The one table of Fenestra's stable error codes (fastify style). Every error a user, a
  * client or an adapter author can see carries one of these codes; the HTTP status for the
  * API is part of the table. Codes are never renamed or reused: add rows, do not edit them.
- * `docs/ERRORS.md` is generated from / checked against this table by a test.
+ * docs/API.md's "Error codes" table documents every row (code, HTTP status, message);
+ * test/unit/docs/error-codes-documented.test.ts fails when a row is missing, differs, or is stale.
  */
 export const ERROR_CODES = {
   // --- configuration -------------------------------------------------------------------
@@ -41,6 +42,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body exceeds the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not JSON or NDJSON.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
+  UPGRADE_REQUIRED: { status: 426, message: 'The route is a WebSocket endpoint; open it with an Upgrade: websocket request.' },
   NOT_READY: { status: 503, message: 'The engine is still recovering or a dependency is down.' },
   STORE_UNAVAILABLE: { status: 503, message: 'The online store cannot be reached; the engine keeps its state and retries.' },
   SOURCE_UNAVAILABLE: { status: 503, message: 'A source cannot reach its broker or stream, or the topic/stream it names does not exist.' },

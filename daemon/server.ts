@@ -4,7 +4,6 @@ import swagger from '@fastify/swagger';
 import type { EngineApi } from '../core/runtime/api.js';
 import type { StoredWriter } from '../core/stored/writer.js';
 import type { PushSource } from '../adapters/sources/push/push-source.js';
-import { ENGINE_VERSION } from '../core/version.js';
 import { classify, errorBody } from './errors.js';
 import { ERROR_CODES } from '../core/errors.js';
 import { NdjsonBody } from './ingest-body.js';
@@ -17,6 +16,8 @@ import { wsRoutes } from './routes/ws.js';
 import { sagemakerRoutes } from './routes/sagemaker.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { healthRoutes } from './routes/health.js';
+import { openapiOptions } from './openapi.js';
+import { trackRoutes } from './route-list.js';
 
 export interface ServerOptions {
   readonly engine: EngineApi;
@@ -54,6 +55,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     forceCloseConnections: true,
   });
 
+  trackRoutes(app);
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string', bodyLimit }, (_req, body, done) => {
     done(null, NdjsonBody.parse(body as string));
@@ -68,19 +70,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     void reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Fenestra', version: ENGINE_VERSION, description: 'Real-time feature engine: serving, ingestion, SageMaker Feature Store Runtime API.' },
-      tags: [
-        { name: 'features', description: 'Feature reads' },
-        { name: 'ingest', description: 'Push ingestion' },
-        { name: 'sagemaker', description: 'SageMaker Feature Store Runtime API (restJson1)' },
-        { name: 'catalog', description: 'What is served' },
-        { name: 'ops', description: 'Health, readiness, metrics' },
-      ],
-    },
-  });
+  await app.register(swagger, openapiOptions);
 
   const metrics = new DaemonMetrics(opts.engine, opts.pushSources, { defaultMetrics: opts.processMetrics !== false });
   const hub = new SubscriptionHub();
@@ -105,9 +95,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await child.register(websocket, { options: { maxPayload: bodyLimit } });
     wsRoutes(child, ctx);
   });
-  sagemakerRoutes(app, ctx);
+  // The SageMaker routes answer every error (parser errors included) as SageMaker does: a context of their own.
+  await app.register(async (child) => sagemakerRoutes(child, ctx));
   catalogRoutes(app, ctx);
   healthRoutes(app, ctx);
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/docs/json', { schema: { summary: 'This OpenAPI 3 document', tags: ['ops'], response: { 200: { type: 'object', description: 'OpenAPI 3.1 document', additionalProperties: true } } } }, async () => app.swagger());
   return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EngineSpec } from '../../core/model.js';
 import { aggFeatureType } from '../../core/derived/inputs.js';
 import type { DaemonContext } from '../context.js';
+import { catalogSchema } from './catalog-schema.js';
 
 /** Names of internal sources the daemon adds (none today); kept out of the catalog. */
 const isInternal = (name: string): boolean => name.startsWith('__');
@@ -67,5 +68,7 @@ export function catalogOf(spec: EngineSpec, push: ReadonlySet<string>): Record<s
 
 export function catalogRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const doc = catalogOf(ctx.engine.spec, new Set(ctx.pushSources.keys()));
-  app.get('/v1/catalog', { schema: { summary: 'Feature groups, features, types, sources, services, descriptions', tags: ['catalog'] } }, async () => doc);
+  const text = JSON.stringify(doc);
+  // The schema documents the answer; the document is serialized once, as it is (nothing dropped or coerced).
+  app.get('/v1/catalog', { schema: catalogSchema }, async (_req, reply) => reply.type('application/json; charset=utf-8').send(text));
 }

@@ -4,7 +4,7 @@ import { parseInstant } from '../../core/time/duration.js';
 import { fail } from '../errors.js';
 import { groupFeatureNames, resolveRefs } from '../feature-refs.js';
 import type { DaemonContext } from '../context.js';
-import { errorSchema } from './schemas.js';
+import { errorResponse } from './schemas.js';
 
 interface OneQuery {
   asOf?: string;
@@ -58,6 +58,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'The features; an unknown key is found: false, version 0, counts 0 and other values null',
             properties: {
               group: { type: 'string' },
               key: { type: 'string' },
@@ -67,8 +68,8 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
               features: featureMap,
             },
           },
-          400: errorSchema,
-          404: errorSchema,
+          400: errorResponse('INVALID_AS_OF, UNKNOWN_FEATURE, BAD_REQUEST'),
+          404: errorResponse('UNKNOWN_GROUP'),
         },
       },
     },
@@ -118,6 +119,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'One result per key, in the order of `keys`',
             properties: {
               asOf: { type: 'number' },
               features: { type: 'array', items: { type: 'string' } },
@@ -134,8 +136,10 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
               },
             },
           },
-          400: errorSchema,
-          404: errorSchema,
+          400: errorResponse('BAD_REQUEST (malformed JSON, wrong types), INVALID_AS_OF, UNKNOWN_FEATURE, UNKNOWN_SERVICE'),
+          404: errorResponse('UNKNOWN_GROUP'),
+          413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds server.bodyLimit'),
+          415: errorResponse('UNSUPPORTED_MEDIA_TYPE'),
         },
       },
     },

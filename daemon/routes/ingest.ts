@@ -5,7 +5,7 @@ import { fail, errorBody } from '../errors.js';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import { eventsOf, NdjsonBadLine } from '../ingest-body.js';
 import type { DaemonContext } from '../context.js';
-import { errorSchema } from './schemas.js';
+import { errorResponse, errorSchema } from './schemas.js';
 
 export interface IngestAnswer extends AppendResult {
   /** With `?wait=visible`: whether the features reflected the events before the wait timed out. */
@@ -82,6 +82,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         response: {
           200: {
             type: 'object',
+            description: 'Accepted events are durable; rejected ones are listed by index',
             properties: {
               accepted: { type: 'integer' },
               rejected: { type: 'array', items: rejectionSchema },
@@ -93,12 +94,14 @@ export function ingestRoutes(app: FastifyInstance, ctx: DaemonContext): void {
           },
           400: {
             type: 'object',
+            description: 'BAD_REQUEST (malformed JSON), or every event rejected: error.code is the first rejection\'s code',
             properties: { ...errorSchema.properties, rejected: { type: 'array', items: rejectionSchema } },
+            required: ['error'],
           },
-          404: errorSchema,
-          413: errorSchema,
-          415: errorSchema,
-          503: errorSchema,
+          404: errorResponse('UNKNOWN_SOURCE'),
+          413: errorResponse('PAYLOAD_TOO_LARGE: the body exceeds server.bodyLimit'),
+          415: errorResponse('UNSUPPORTED_MEDIA_TYPE: not JSON or NDJSON'),
+          503: errorResponse('NOT_READY: the source is not open yet (recovering)'),
         },
       },
     },

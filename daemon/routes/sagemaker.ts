@@ -4,6 +4,7 @@ import type { StoredGroupSpec } from '../../core/model.js';
 import { expiryOf, parseRecord, parseStoredTime, ttlDurationMs, type StoredWrite } from '../../core/stored/index.js';
 import { classify } from '../errors.js';
 import type { DaemonContext } from '../context.js';
+import { batchGetRecordSchema, batchWriteRecordSchema, deleteRecordSchema, getRecordSchema, putRecordSchema } from './sagemaker-schemas.js';
 
 /** SageMaker Feature Store Runtime error types (the `x-amzn-errortype` the AWS SDK maps to exceptions). */
 function awsType(code: ErrorCode): string {
@@ -40,9 +41,12 @@ interface Feature {
  * works with only `endpoint` changed: PutRecord, GetRecord, BatchGetRecord, DeleteRecord, BatchWriteRecord.
  * Writes go to *stored* groups and are acknowledged once durable; reads also serve *aggregated* groups,
  * finalized at the read's time. A missing record reads as `{}` (GetRecord) or is left out (BatchGetRecord).
+ * Sets the error handler of `app` (malformed JSON, oversized bodies, shape errors answer as SageMaker
+ * does, with `x-amzn-errortype`): register it in a context of its own.
  */
 export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const spec = ctx.engine.spec;
+  app.setErrorHandler((err, _req, reply) => sendAws(reply, err));
 
   const groupName = (raw: string): string => {
     const slash = raw.lastIndexOf('/');
@@ -104,7 +108,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   // PutRecord
   app.put<{ Params: { name: string }; Body: { Record?: unknown; TargetStores?: unknown; TtlDuration?: unknown } }>(
     '/FeatureGroup/:name',
-    { schema: { summary: 'SageMaker PutRecord (stored groups); answered once durable', tags: ['sagemaker'] } },
+    { schema: putRecordSchema },
     async (req, reply) => {
       try {
         ready();
@@ -123,7 +127,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   // GetRecord
   app.get<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString?: string; FeatureName?: string | string[]; ExpirationTimeResponse?: string } }>(
     '/FeatureGroup/:name',
-    { schema: { summary: 'SageMaker GetRecord (stored and aggregated groups); a missing record is 200 {}', tags: ['sagemaker'] } },
+    { schema: getRecordSchema },
     async (req, reply) => {
       try {
         const key = req.query.RecordIdentifierValueAsString;
@@ -141,7 +145,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   // DeleteRecord
   app.delete<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString?: string; EventTime?: string } }>(
     '/FeatureGroup/:name',
-    { schema: { summary: 'SageMaker DeleteRecord (stored groups): removes the record unless it is newer than EventTime', tags: ['sagemaker'] } },
+    { schema: deleteRecordSchema },
     async (req, reply) => {
       try {
         ready();
@@ -162,7 +166,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   // BatchGetRecord
   app.post<{ Body: { Identifiers?: unknown; ExpirationTimeResponse?: string } }>(
     '/BatchGetRecord',
-    { schema: { summary: 'SageMaker BatchGetRecord: Records, Errors, UnprocessedIdentifiers', tags: ['sagemaker'] } },
+    { schema: batchGetRecordSchema },
     async (req, reply) => {
       try {
         const ids = (req.body ?? {}).Identifiers;
@@ -199,7 +203,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   // BatchWriteRecord
   app.post<{ Body: { Entries?: unknown; TtlDuration?: unknown } }>(
     '/BatchWriteRecord',
-    { schema: { summary: 'SageMaker BatchWriteRecord (stored groups): Errors per entry, UnprocessedEntries', tags: ['sagemaker'] } },
+    { schema: batchWriteRecordSchema },
     async (req, reply) => {
       try {
         ready();

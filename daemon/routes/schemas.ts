@@ -10,3 +10,6 @@ export const errorSchema = {
   },
   required: ['error'],
 } as const;
+
+/** An error answer with what it means for this route (OpenAPI response description). */
+export const errorResponse = (description: string) => ({ ...errorSchema, description }) as const;
