@@ -8,6 +8,13 @@
  * (`key k1: version 3 overwrote version 5`). The case bodies are exported too (`onlineStoreCases`,
  * `sourceCases`, `offlineStoreCases`): each is a plain async function of the context.
  *
+ * A case that cannot apply to an adapter is never skipped silently: the context declares why (e.g.
+ * `singleSplit` for a source with one split per process), the test is named
+ * `<title> — not applicable: <reason>` (`caseTitle`), and the case checks the declaration instead.
+ * Source checkpoint fixtures are recorded at each release (`recordSourceCheckpointFixture`,
+ * `writeSourceCheckpointFixture`) and all of them are replayed by every later version
+ * (`readSourceCheckpointFixtures`).
+ *
  * @packageDocumentation
  */
 export { ConformanceError } from './failure.js';
