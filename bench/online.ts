@@ -2,12 +2,17 @@
  * Online-store serving and flush figures, against a real redis-server and a real DynamoDB Local
  * started for the run (test/services/), each beside a baseline measured in the same run:
  *
- * - `GET /v1/features/cc_agg/:key` p50/p99/p99.9 served by a daemon instance (a child process:
- *   daemon/server.ts over core/runtime/online-reader.ts) from the store, beside the raw store round
- *   trip (Redis `GET` of a value of the same size / DynamoDB `GetItem`) and the daemon's no-op route
- *   (`/healthz`) on the same connection. Target (Redis): features p99 <= 3 x raw p99 + no-op p99.
+ * - `GET /v1/features/cc_agg/:key` p50/p99/p99.9 served by the real daemon — a `fenestra start`
+ *   process (cli/main.ts, daemon/assemble.ts) with `online: { type: redis | dynamodb }` and so
+ *   `reads: store`: every read fetches the entity from the store and finalizes its windows — beside
+ *   the raw store round trip of the same records (Redis `GET` / DynamoDB `GetItem` of the key the
+ *   daemon reads) and the daemon's no-op route (`/healthz`) on the same connection.
+ *   Target (Redis): features p99 <= 3 x raw p99 + no-op p99.
  * - `POST /v1/features` with 100 keys p99 (target <= 5 ms on Redis), and the adapter's own 100-key
  *   `read` p99.
+ * - The daemon's own flushes while the cards were ingested over HTTP (`?wait=visible`, so every event
+ *   is in the store before measuring): records applied per second of flush time, from its
+ *   `fenestra_online_flush_duration_seconds` and `fenestra_online_records_total` metrics.
  * - Flush throughput (keys/s) of encoded entity states (cc_agg: 10m/1h/lifetime windows, 5 events
  *   per card) through the adapter's conditional `write`, in batches of 500 one after another as the
  *   engine's OnlineFlusher sends them (target >= 100,000 keys/s on Redis); baseline: plain pipelined
@@ -18,7 +23,7 @@
  * and is charged to the ones queued behind it (coordinated omission corrected), recorded in an HDR
  * histogram (microseconds).
  *
- *   node --import tsx bench/online.ts [--smoke] [--only redis|dynamodb]
+ *   node --expose-gc --import tsx bench/online.ts [--smoke] [--only redis|dynamodb]
  *
  * Prints one JSON line, then a readable table.
  */
@@ -40,7 +45,9 @@ import { testLogger } from '../plugins/testkit/logger.js';
 import { startRedis } from '../test/services/redis.js';
 import { startDynamoDbLocal } from '../test/services/dynamodb-local.js';
 import { ccAgg, txSource, MIN } from '../test/integration/online/support/card-spec.js';
-import { spawnServingInstance } from '../test/integration/online/support/spawn-instance.js';
+import { writeDaemonConfig } from '../test/integration/online/support/daemon-config.js';
+import { startFenestra } from '../test/integration/online/support/fenestra-process.js';
+import { metric } from '../test/integration/online/support/prom.js';
 
 const smoke = process.argv.includes('--smoke');
 const onlyIdx = process.argv.indexOf('--only');
@@ -148,57 +155,99 @@ async function timed(n: number, fn: () => Promise<void>): Promise<{ keys: number
   return { keys: n, seconds: +s.toFixed(3), keys_per_s: Math.round(n / s) };
 }
 
+interface DaemonFlush {
+  flushes: number;
+  records_applied: number;
+  flush_seconds: number;
+  /** Records applied per second of flush time. */
+  keys_per_s: number;
+}
+
 interface ServingFigures {
   raw_roundtrip: Latency;
   noop_route: Latency;
   features_get: Latency;
   batch100_http: Latency;
   batch100_adapter_read: Latency;
+  daemon_flush: DaemonFlush;
   flush: { keys: number; seconds: number; keys_per_s: number };
   flush_baseline: { keys: number; seconds: number; keys_per_s: number };
   flush_transact?: { keys: number; seconds: number; keys_per_s: number };
   value_bytes_avg: number;
 }
 
+/** `n` cards with 5 events each within the last 10 minutes (the shape encodedStates writes). */
+function cardEvents(n: number, now: number): { keys: string[]; ndjson: string[] } {
+  const keys: string[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = `c${String(i).padStart(12, '0')}`;
+    keys.push(key);
+    for (let e = 0; e < 5; e++) lines.push(JSON.stringify({ cc_num: key, amt: 10 + ((i * 7 + e) % 500), trans_time: now - 9 * MIN + e * 60_000 + (i % 1000) }));
+  }
+  const ndjson: string[] = [];
+  for (let i = 0; i < lines.length; i += 5000) ndjson.push(lines.slice(i, i + 5000).join('\n'));
+  return { keys, ndjson };
+}
+
+/**
+ * Starts `fenestra start` on `online`, ingests CARDS cards over HTTP (`?wait=visible`: answered once
+ * the store has them), then measures the daemon's reads from the store beside the raw round trip.
+ */
 async function servingFigures(
-  storeCfg: { type: 'redis' | 'dynamodb' } & Record<string, unknown>,
+  online: string,
   store: OnlineStore,
   rawRoundTrip: (key: string) => Promise<unknown>,
   dir: string,
   LAT_N: Counts,
 ): Promise<Omit<ServingFigures, 'flush' | 'flush_baseline' | 'flush_transact' | 'value_bytes_avg'>> {
-  const now = Date.now();
-  const cards = encodedStates(CARDS, 'c', now);
-  for (let i = 0; i < cards.length; i += 1000) await store.write(cards.slice(i, i + 1000));
-  const keys = cards.map((c) => c.key);
-  const inst = await spawnServingInstance(storeCfg, dir);
+  const daemon = await startFenestra(writeDaemonConfig({ dir, online, checkpointInterval: '1s', flushInterval: '50ms' }), { fromSources: true });
   try {
+    const { keys, ndjson } = cardEvents(CARDS, Date.now());
+    for (const body of ndjson) {
+      const u = new URL('/v1/ingest/tx?wait=visible', daemon.url);
+      const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      const answer = (await res.json()) as { accepted?: number; visible?: boolean };
+      if (res.status !== 200 || answer.visible !== true) throw new Error(`ingest: HTTP ${res.status} ${JSON.stringify(answer)}\n${daemon.logs()}`);
+    }
+    const m = await (await fetch(new URL('/metrics', daemon.url))).text();
+    const series = (name: string): number => metric(m, name) ?? NaN;
+    const storeName = online.match(/type: (\w+)/)![1]!;
+    const flush_seconds = series(`fenestra_online_flush_duration_seconds_sum{store="${storeName}"}`);
+    const records_applied = series(`fenestra_online_records_total{store="${storeName}",outcome="applied"}`);
+    const daemon_flush: DaemonFlush = {
+      flushes: series(`fenestra_online_flush_duration_seconds_count{store="${storeName}"}`),
+      records_applied,
+      flush_seconds: +flush_seconds.toFixed(3),
+      keys_per_s: Math.round(records_applied / flush_seconds),
+    };
     const pick = (i: number): string => keys[(i * 7919) % keys.length]!;
     const raw_roundtrip = await latency(LAT_N.rawGet, RATE.rawGet, (i) => rawRoundTrip(pick(i)));
-    const noop_route = await latency(LAT_N.http, RATE.http, () => http(inst.base, 'GET', '/healthz'));
-    const features_get = await latency(LAT_N.http, RATE.http, (i) => http(inst.base, 'GET', `/v1/features/cc_agg/${pick(i)}`));
+    const noop_route = await latency(LAT_N.http, RATE.http, () => http(daemon.url, 'GET', '/healthz'));
+    const features_get = await latency(LAT_N.http, RATE.http, (i) => http(daemon.url, 'GET', `/v1/features/cc_agg/${pick(i)}`));
     const batchBody = (i: number): string => JSON.stringify({ keys: Array.from({ length: 100 }, (_, j) => pick(i * 100 + j)), features: ['cc_agg:*'] });
-    const batch100_http = await latency(LAT_N.batch, RATE.batch, (i) => http(inst.base, 'POST', '/v1/features', batchBody(i)));
+    const batch100_http = await latency(LAT_N.batch, RATE.batch, (i) => http(daemon.url, 'POST', '/v1/features', batchBody(i)));
     const batch100_adapter_read = await latency(LAT_N.batch, RATE.batch, (i) =>
       store.read('cc_agg', Array.from({ length: 100 }, (_, j) => pick(i * 100 + j)), Date.now()),
     );
-    return { raw_roundtrip, noop_route, features_get, batch100_http, batch100_adapter_read };
+    return { raw_roundtrip, noop_route, features_get, batch100_http, batch100_adapter_read, daemon_flush };
   } finally {
-    await inst.stop();
+    const code = await daemon.stop();
+    if (code !== 0) console.error(`fenestra start exited with ${code}:\n${daemon.logs()}`);
   }
 }
 
 async function redisBench(dir: string): Promise<ServingFigures> {
   const server = await startRedis();
-  const cfg = { type: 'redis' as const, url: server.url, keyPrefix: 'bench:' };
+  const cfg = { url: server.url, keyPrefix: 'bench:' };
   const store = new RedisOnlineStore(cfg, testLogger());
   const raw = new Redis(server.url, { lazyConnect: true });
   try {
     await store.open();
     await raw.connect();
-    const sample = encodedStates(1, 'raw', Date.now())[0]!;
-    await raw.set('raw:value', Buffer.from(sample.value));
-    const serving = await servingFigures(cfg, store, () => raw.getBuffer('raw:value'), join(dir, 'redis'), LAT_N_REDIS);
+    // The raw baseline GETs the very records the daemon reads.
+    const online = `{ type: redis, url: "${server.url}", keyPrefix: "bench:" }`;
+    const serving = await servingFigures(online, store, (key) => raw.getBuffer(store.keyOf('cc_agg', key)), join(dir, 'redis'), LAT_N_REDIS);
     const recs = encodedStates(FLUSH_KEYS_REDIS, 'f', Date.now());
     const value_bytes_avg = Math.round(recs.reduce((a, r) => a + r.value.length, 0) / recs.length);
     const flush_baseline = await timed(recs.length, async () => {
@@ -220,11 +269,13 @@ async function redisBench(dir: string): Promise<ServingFigures> {
 async function dynamoBench(dir: string): Promise<ServingFigures> {
   const ddb = await startDynamoDbLocal();
   const base = { endpoint: ddb.endpoint, region: ddb.region, credentials: ddb.credentials, createTable: true };
-  const cfg = { type: 'dynamodb' as const, ...base, table: 'bench' };
+  const cfg = { ...base, table: 'bench' };
   const store = new DynamoDbOnlineStore(cfg, testLogger());
   try {
     await store.open();
-    const serving = await servingFigures(cfg, store, (key) => store.client.send(new GetItemCommand({ TableName: 'bench', Key: { pk: { S: `cc_agg#${key}` } } })), join(dir, 'ddb'), LAT_N_DDB);
+    const c = ddb.credentials;
+    const online = `{ type: dynamodb, table: bench, endpoint: "${ddb.endpoint}", region: ${ddb.region}, createTable: true, credentials: { accessKeyId: "${c.accessKeyId}", secretAccessKey: "${c.secretAccessKey}" } }`;
+    const serving = await servingFigures(online, store, (key) => store.client.send(new GetItemCommand({ TableName: 'bench', Key: { pk: { S: `cc_agg#${key}` } }, ConsistentRead: true })), join(dir, 'ddb'), LAT_N_DDB);
     const recs = encodedStates(FLUSH_KEYS_DDB, 'f', Date.now());
     const value_bytes_avg = Math.round(recs.reduce((a, r) => a + r.value.length, 0) / recs.length);
     const flush_baseline = await timed(recs.length, async () => {
@@ -278,6 +329,7 @@ for (const backend of ['redis', 'dynamodb'] as const) {
   };
   thr(backend === 'redis' ? 'flush baseline: pipelined SET' : 'flush baseline: unconditional PutItem x32', f.flush_baseline);
   thr(`flush: conditional write, batches of ${FLUSH_BATCH}`, f.flush);
+  thr('daemon flush while ingesting (records per flush-second)', { keys: f.daemon_flush.records_applied, keys_per_s: f.daemon_flush.keys_per_s });
   if (f.flush_transact) thr('flush: TransactWriteItems mode', f.flush_transact);
   const target = f.raw_roundtrip.p99_us * 3 + f.noop_route.p99_us;
   (result[backend] as Record<string, unknown>).targets = {
