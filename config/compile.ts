@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { EngineSpec, PluginRefSpec } from '../core/model.js';
 import type { IssueSink } from './issues.js';
@@ -19,6 +21,15 @@ export const CONFIG_DEFAULTS = {
   offline: { type: 'parquet', path: './.fenestra/offline' },
   deadLettersFile: 'dead-letters.ndjson',
 } as const;
+
+/**
+ * The default `state.instanceId`: host name and a hash of the state directory, so it is stable across
+ * restarts of one instance and distinct for two instances on one host (each has its own state.dir).
+ */
+export function defaultInstanceId(stateDir: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'host';
+  return `${host}-${createHash('sha1').update(stateDir).digest('hex').slice(0, 8)}`;
+}
 
 function pluginRef(raw: unknown, fallback: { readonly type: string; readonly [k: string]: unknown }): PluginRefSpec {
   const block = isObject(raw) && typeof raw.type === 'string' ? raw : fallback;
@@ -55,6 +66,8 @@ export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): E
       dir: stateDir,
       checkpointInterval: positiveDurationAt(state.checkpointInterval, 'state.checkpointInterval', sink, CONFIG_DEFAULTS.checkpointInterval),
       flushInterval: positiveDurationAt(state.flushInterval, 'state.flushInterval', sink, CONFIG_DEFAULTS.flushInterval),
+      ...(typeof state.shared === 'string' ? { shared: resolve(baseDir, state.shared) } : {}),
+      instanceId: typeof state.instanceId === 'string' ? state.instanceId : defaultInstanceId(stateDir),
     },
     entities,
     sources,

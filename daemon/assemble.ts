@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { resolvePlugins } from '../config/plugins.js';
-import { FileCheckpointStore } from '../core/checkpoint/index.js';
+import { DirectorySplitRegistry, FileCheckpointStore } from '../core/checkpoint/index.js';
 import type { CheckpointStore } from '../core/contracts/checkpoint-store.js';
 import type { OnlineStore } from '../core/contracts/online-store.js';
 import type { Source } from '../core/contracts/source.js';
@@ -98,12 +98,22 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   const readsFromStore = onlineStore !== undefined && onlineReads(spec.online) === 'store';
   let offline: OfflineWiring | undefined;
   if (opts.offline !== false && plugins.offline) {
-    const store = await plugins.offline.create(spec.offline.options, { logger: log.child({ offline: spec.offline.type }), baseDir: spec.baseDir, engineVersion: ENGINE_VERSION });
+    const store = await plugins.offline.create(spec.offline.options, {
+      logger: log.child({ offline: spec.offline.type }),
+      baseDir: spec.baseDir,
+      engineVersion: ENGINE_VERSION,
+      // Instances sharing state write one offline store side by side, each under its own names.
+      ...(spec.state.shared ? { writerId: spec.state.instanceId } : {}),
+    });
     offline = wireOfflineHistory(spec, store);
   } else if (opts.offline !== false) {
     log.warn({ offline: spec.offline.type }, 'no offline store plugin: history is not written');
   }
-  const checkpointStore = opts.checkpointStore ?? new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints'), logger: log.child({ component: 'checkpoint' }) });
+  // With a shared directory, Kafka partitions move between instances with their state; this
+  // instance's checkpoints then live where its peers can read them.
+  const splitRegistry = spec.state.shared ? new DirectorySplitRegistry(spec.state.shared, spec.state.instanceId) : undefined;
+  const checkpointDir = splitRegistry ? splitRegistry.checkpointDir(spec.state.instanceId) : join(spec.state.dir, 'checkpoints');
+  const checkpointStore = opts.checkpointStore ?? new FileCheckpointStore({ dir: checkpointDir, logger: log.child({ component: 'checkpoint' }) });
   const deadLetters = new CountingDeadLetterSink(new FileDeadLetterSink(spec.deadLetters.path));
   const engine = new Engine(spec, {
     sources,
@@ -114,6 +124,7 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
     // With an external store, stored groups' changes must reach it although checkpoints drain them too.
     extraGroups: [...storedGroups.values()].map((g) => (onlineStore ? new OnlineTrackedStoredGroup(g) : g)),
     derived: defaultDerived(spec),
+    ...(splitRegistry ? { splitRegistry } : {}),
     logger: log.child({ component: 'engine' }),
   });
   const health = onlineStore
