@@ -1,18 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, trackChild } from '../../services/child-registry.js';
+import WebSocket from 'ws';
+import { exited } from '../../services/child-registry.js';
 import { freePort } from '../../services/free-port.js';
+import { startDaemonChild } from './child.js';
+import { AckingWsClient } from './acking-ws-client.js';
 import { tempConfig } from './harness.js';
 
 /**
  * SIGKILLs a `fenestra start` child process at random moments (>= 10 times) while clients push
- * with Idempotency-Key batches and producerId+seq events and resend whatever was not acknowledged,
- * and a SageMaker client rewrites stored records; afterwards every key's features equal an oracle
- * computed from the events.
+ * — Idempotency-Key batches over HTTP, producerId+seq messages over the WebSocket with acks — and
+ * resend whatever was not acknowledged, and a SageMaker client rewrites stored records; afterwards
+ * every key's features (10-minute, week, month, lifetime windows and stored values) equal an oracle
+ * computed from the acknowledged events.
  */
-const CLI = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 const KILLS = 10;
 
 let child: ChildProcess | null = null;
@@ -25,25 +27,7 @@ afterAll(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-function startChild(config: string, port: number): Promise<ChildProcess> {
-  const c = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '-c', config, '--port', String(port), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(c);
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (out.includes('"msg":"fenestra ready"')) {
-        c.stdout!.off('data', onData);
-        c.stdout!.resume();
-        resolve(c);
-      }
-    };
-    c.stdout!.on('data', onData);
-    c.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-    c.once('exit', (code, sig) => reject(new Error(`daemon exited before ready (code ${code}, signal ${sig}):\n${err}\n${out.slice(-2000)}`)));
-  });
-}
+const startChild = async (config: string, port: number): Promise<ChildProcess> => (await startDaemonChild(config, port)).child;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -80,7 +64,8 @@ describe('crash test: SIGKILL the daemon while clients push and resend', () => {
       }
     };
 
-    // Client A and B: batches of 5 with an Idempotency-Key each. Client C: producerId+seq per event (ws source).
+    // Client A and B: batches of 5 with an Idempotency-Key each over HTTP. Client C: producerId+seq messages over
+    // the WebSocket, each resent until acknowledged.
     // Each keeps pushing until the killer is done (and at least `min` events), resending unacknowledged batches.
     let killing = true;
     let stop = false;
@@ -96,10 +81,14 @@ describe('crash test: SIGKILL the daemon while clients push and resend', () => {
         sink.push(...batch);
       }
     };
+    const wsClient = new AckingWsClient(url);
     const bySeq = async (): Promise<void> => {
       for (let i = 0; more(i, 200); i += 4) {
         const events = mkEvents(i + 4, 3).slice(i, i + 4);
-        await deliver('/v1/ingest/tx_ws', events.map((e, j) => ({ ...e, producerId: 'client-c', seq: i + j })));
+        const ack = await wsClient.deliver({ op: 'ingest', id: `c-${i}`, source: 'tx_ws', producerId: 'client-c', events: events.map((e, j) => ({ ...e, seq: i + j })) });
+        expect(ack.rejected).toEqual([]);
+        // A resend of a message applied before the kill is acknowledged as duplicates.
+        expect(ack.accepted + ack.duplicates).toBe(events.length);
         evC.push(...events);
       }
     };
@@ -147,36 +136,55 @@ describe('crash test: SIGKILL the daemon while clients push and resend', () => {
     await deliver('/v1/ingest/transactions?wait=visible', []);
     await deliver('/v1/ingest/tx_ws?wait=visible', []);
 
-    const asOf = base + 60 * 60_000;
+    wsClient.close();
+    // As of 10 minutes after the median event: the 10-minute windows hold only the later half of the
+    // events (strictly after the median's time), the week/month/lifetime windows hold all of them.
+    const times = [...evA, ...evB, ...evC].map((e) => e.trans_time).sort((x, y) => x - y);
+    const asOf = times[times.length >> 1]! + 10 * 60_000;
     const oracle = (events: Ev[]) => {
-      const m = new Map<string, { n: number; sum: number; max: number }>();
+      const m = new Map<string, { n: number; sum: number; max: number; n10: number; sum10: number }>();
       for (const e of events) {
-        const o = m.get(e.cc_num) ?? { n: 0, sum: 0, max: -Infinity };
+        const o = m.get(e.cc_num) ?? { n: 0, sum: 0, max: -Infinity, n10: 0, sum10: 0 };
         o.n++;
         o.sum += e.amount;
         o.max = Math.max(o.max, e.amount);
+        if (e.trans_time > asOf - 10 * 60_000 && e.trans_time <= asOf) {
+          o.n10++;
+          o.sum10 += e.amount;
+        }
         m.set(e.cc_num, o);
       }
       return m;
     };
     const agg = oracle([...evA, ...evB]);
     const ws = oracle(evC);
+    expect([agg.size, ws.size, lastStored.size]).toEqual([cards.length, cards.length, cards.length]);
     const res = await fetch(`${url}/v1/features`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ keys: cards, features: ['cc_agg:*', 'cc_ws_agg:*', 'cc_batch:*'], asOf }) });
     const body = (await res.json()) as { results: Array<{ key: string; features: Record<string, number | null> }> };
+    // Every key is compared (a loop over an empty answer would prove nothing).
+    expect(body.results.map((r) => r.key)).toEqual(cards);
+    let partialWindows = 0;
     for (const r of body.results) {
       const a = agg.get(r.key)!;
       const w = ws.get(r.key)!;
       const s = lastStored.get(r.key)!;
+      if (a.n10 > 0 && a.n10 < a.n) partialWindows++;
       expect({ key: r.key, ...r.features }).toMatchObject({
         key: r.key,
+        'cc_agg:num_trans_last_10m': a.n10,
+        'cc_agg:avg_amt_last_10m': a.n10 === 0 ? null : a.sum10 / a.n10,
         'cc_agg:num_trans_last_1w': a.n,
         'cc_agg:avg_amt_last_1w': a.sum / a.n,
         'cc_agg:max_amt_last_30d': a.max,
+        'cc_ws_agg:num_trans_last_10m': w.n10,
+        'cc_ws_agg:avg_amt_last_10m': w.n10 === 0 ? null : w.sum10 / w.n10,
         'cc_ws_agg:sum_amt_lifetime': w.sum,
         'cc_batch:avg_amt_last_1w': s,
         'cc_batch:num_trans_last_1w': s * 2,
       });
     }
+    // The 10-minute windows really cut the event stream (else they would only repeat the week's figures).
+    expect(partialWindows).toBeGreaterThan(0);
     child.kill('SIGTERM');
     await exited(child);
     expect(child.exitCode).toBe(0);

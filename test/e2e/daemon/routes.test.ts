@@ -93,6 +93,15 @@ describe('daemon HTTP API over a real socket', () => {
     res = await post(`${d.url}/v1/features`, '{"keys": [');
     expect(res.status).toBe(400);
     expectError(await json(res), 'BAD_REQUEST');
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => `k${i}`);
+    res = await post(`${d.url}/v1/features`, { keys: tooMany, features: ['cc_agg:*'] });
+    expect(res.status).toBe(400);
+    expectError(await json(res), 'BAD_REQUEST');
+    const oversized = JSON.stringify({ keys: Array.from({ length: 9_000 }, (_, i) => `${'card-'.repeat(30)}${i}`), features: ['cc_agg:*'] });
+    expect(Buffer.byteLength(oversized)).toBeGreaterThan(d.daemon.engine.spec.server.bodyLimit);
+    res = await post(`${d.url}/v1/features`, oversized);
+    expect(res.status).toBe(413);
+    expectError(await json(res), 'PAYLOAD_TOO_LARGE');
   });
 
   it('ingest: mixed batch keeps the good events and reports each bad one by index, field and reason', async () => {

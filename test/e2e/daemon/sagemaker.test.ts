@@ -129,6 +129,69 @@ describe('SageMaker Feature Store Runtime API through the real AWS SDK client', 
     await expect(client.send(new DeleteRecordCommand({ FeatureGroupName: 'cc_agg', RecordIdentifierValueAsString: 'del', EventTime: now() }))).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('malformed JSON, a wrong shape and an oversized body are SageMaker errors (x-amzn-errortype) on every route with a body', async () => {
+    const limit = d.daemon.engine.spec.server.bodyLimit;
+    const huge = JSON.stringify({ Record: [{ FeatureName: 'cc_num', ValueAsString: 'x'.repeat(limit) }] });
+    const routes: Array<[string, string, unknown]> = [
+      ['PUT', '/FeatureGroup/cc_batch', { Record: 'nope' }],
+      ['POST', '/BatchGetRecord', { Identifiers: [{ FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: 'k' }] }],
+      ['POST', '/BatchWriteRecord', { Entries: [{ FeatureGroupName: 'cc_batch' }] }],
+    ];
+    for (const [method, path, wrongShape] of routes) {
+      const send = (body: string) => fetch(`${d.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
+      for (const [body, status, code] of [
+        ['{"Record": [', 400, 'BAD_REQUEST'],
+        [JSON.stringify(wrongShape), 400, 'BAD_REQUEST'],
+        [huge, 413, 'PAYLOAD_TOO_LARGE'],
+      ] as const) {
+        const res = await send(body);
+        expect([path, res.status], body.slice(0, 40)).toEqual([path, status]);
+        expect(res.headers.get('x-amzn-errortype')).toBe('ValidationError');
+        const answer = await json(res);
+        expect(answer.error.code).toBe(code);
+        expect(typeof answer.message).toBe('string');
+      }
+    }
+    // The SDK turns them into its typed exception.
+    const e = await client.send(new BatchGetRecordCommand({ Identifiers: [{ FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: [] }] })).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(ValidationError);
+    const nothing = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'x'.repeat(100) }));
+    expect(nothing.Record).toBeUndefined();
+  });
+
+  it('GetRecord on an aggregated group finalizes the windows at the read\'s time', async () => {
+    // One payment 10 minutes minus 3 s ago: in the 10-minute window now, out of it 3 s later, with no event in between.
+    const get = (key: string) => client.send(new GetRecordCommand({ FeatureGroupName: 'cc_agg', RecordIdentifierValueAsString: key, FeatureNames: ['cc_num', 'num_trans_last_10m', 'avg_amt_last_10m', 'num_trans_last_1w'] }));
+    let key = '';
+    let t = 0;
+    for (let attempt = 0; ; attempt++) {
+      key = `agg-read-${attempt}`;
+      t = Date.now() - 10 * 60_000 + 3_000;
+      const r = await post(`${d.url}/v1/ingest/transactions?wait=visible`, { cc_num: key, amount: 80, trans_time: t });
+      expect(r.status).toBe(200);
+      const now = await get(key);
+      // A machine stalled past the window's end before the read got an answer: try again with a new card.
+      if (Date.now() >= t + 10 * 60_000 && attempt < 3) continue;
+      expect(now.Record).toEqual([
+        { FeatureName: 'cc_num', ValueAsString: key },
+        { FeatureName: 'num_trans_last_10m', ValueAsString: '1' },
+        { FeatureName: 'avg_amt_last_10m', ValueAsString: '80' },
+        { FeatureName: 'num_trans_last_1w', ValueAsString: '1' },
+      ]);
+      break;
+    }
+    await new Promise((res) => setTimeout(res, Math.max(0, t + 10 * 60_000 - Date.now()) + 50));
+    const later = await get(key);
+    // The payment left the 10-minute window: count 0, the average has no value (left out), the week keeps it.
+    expect(later.Record).toEqual([
+      { FeatureName: 'cc_num', ValueAsString: key },
+      { FeatureName: 'num_trans_last_10m', ValueAsString: '0' },
+      { FeatureName: 'num_trans_last_1w', ValueAsString: '1' },
+    ]);
+    const unknown = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_agg', RecordIdentifierValueAsString: 'never-seen' }));
+    expect(unknown.Record).toBeUndefined();
+  });
+
   it('stored records and deletions survive a restart on the same state directory', async () => {
     const t = now(-20);
     await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('durable', t, '7.25', '3') }));

@@ -141,4 +141,32 @@ describe('WebSocket /v1/ws with the ws client', () => {
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   });
+
+  it('a message over server.bodyLimit closes the connection with 1009 and applies nothing; a new connection works', async () => {
+    const limit = d.daemon.engine.spec.server.bodyLimit;
+    const ws = await connect();
+    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+    const got = inbox(ws);
+    const events = Array.from({ length: Math.ceil(limit / 60) + 10 }, (_, i) => ({ cc_num: 'ws-big', amount: i, trans_time: Date.now() }));
+    const big = JSON.stringify({ op: 'ingest', id: 'big', source: 'tx_ws', events });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(limit);
+    ws.send(big);
+    expect(await closed).toBe(1009);
+    expect(got).toEqual([]);
+    const again = await connect();
+    const answers = inbox(again);
+    again.send(JSON.stringify({ op: 'ingest', id: 'small', source: 'tx_ws', events: [{ cc_num: 'ws-big', amount: 7, trans_time: Date.now() }] }));
+    await until(() => answers.find((a) => a.op === 'ack'), 'ack of the small message');
+    again.close();
+    const src = d.daemon.pushSources.get('tx_ws')!;
+    await src.waitVisible(src.head());
+    const r = await json(await fetch(`${d.url}/v1/features/cc_ws_agg/ws-big`));
+    expect(r.features.sum_amt_lifetime).toBe(7);
+  });
+
+  it('a plain GET /v1/ws (no upgrade) is 426 UPGRADE_REQUIRED', async () => {
+    const res = await fetch(`${d.url}/v1/ws`);
+    expect(res.status).toBe(426);
+    expect((await json(res)).error.code).toBe('UPGRADE_REQUIRED');
+  });
 });
