@@ -9,6 +9,7 @@ import type { Source } from '../core/contracts/source.js';
 import { FenestraError } from '../core/errors.js';
 import type { EngineSpec } from '../core/model.js';
 import { FileDeadLetterSink } from '../core/runtime/dead-letters.js';
+import type { KeyUpdate } from '../core/runtime/api.js';
 import { Engine } from '../core/runtime/engine.js';
 import { OnlineFeatureReader } from '../core/runtime/online-reader.js';
 import { defaultDerived } from '../core/runtime/reader.js';
@@ -141,6 +142,7 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   const api = servingApi(engine, {
     ...(readsFromStore ? { reader: new OnlineFeatureReader(spec, onlineStore!, { derived: defaultDerived(spec) }) } : {}),
     ...(health ? { health } : {}),
+    ...(visibility ? { afterStore: (l: (u: KeyUpdate) => void) => visibility.afterStore(l) } : {}),
     deadLetters,
   });
   const app = await buildServer({

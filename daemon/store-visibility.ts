@@ -1,4 +1,5 @@
 import type { PushSource } from '../adapters/sources/push/push-source.js';
+import type { KeyUpdate } from '../core/runtime/api.js';
 import type { Engine } from '../core/runtime/engine.js';
 import { StoredWriter } from '../core/stored/writer.js';
 import type { StoredGroupState } from '../core/stored/state.js';
@@ -46,6 +47,40 @@ export class StoreVisibility {
   }
 
   /**
+   * A change listener (WebSocket subscriptions) that hears of a change only once the store has it, so a
+   * subscriber's read from the store sees the new version. Changes are gathered (the newest per key) and
+   * delivered after the next flush: one `inStore` per `retryMs` at most, which finds nothing left to
+   * write when the periodic flush already wrote them.
+   */
+  afterStore(listener: (u: KeyUpdate) => void): (u: KeyUpdate) => void {
+    let queued = new Map<string, KeyUpdate>();
+    let timer: NodeJS.Timeout | null = null;
+    let draining = false;
+    const schedule = (): void => {
+      if (timer !== null || draining) return;
+      timer = setTimeout(() => void drain(), this.retryMs);
+      timer.unref();
+    };
+    const drain = async (): Promise<void> => {
+      timer = null;
+      draining = true;
+      const batch = queued;
+      queued = new Map();
+      try {
+        await this.inStore();
+      } finally {
+        draining = false;
+      }
+      for (const u of batch.values()) listener(u);
+      if (queued.size > 0) schedule();
+    };
+    return (u) => {
+      queued.set(`${u.group}\0${u.key}`, u);
+      schedule();
+    };
+  }
+
+  /**
    * The push source as the routes see it: `waitVisible(position)` resolves once the events up to
    * `position` are applied *and* in the store, so `?wait=visible` means readable from any instance.
    */
@@ -66,7 +101,8 @@ export class StoreVisibility {
   /**
    * Stored groups' writer whose `write` (PutRecord, BatchWriteRecord, DeleteRecord) also flushes to
    * the store before answering when the store is up, so a GetRecord right after reads the record from
-   * any instance. While the store is down the write is acknowledged once durable, as always.
+   * any instance. While the store is down the write is acknowledged once durable, as always. Its change
+   * notifications come once the store has the change (`afterStore`).
    */
   storedWriter(groups: ReadonlyMap<string, StoredGroupState>, checkpoint: () => Promise<void>): StoredWriter {
     const visibility = this;
@@ -75,6 +111,10 @@ export class StoreVisibility {
         const applied = await super.write(group, writes);
         await visibility.flushIfUp();
         return applied;
+      }
+
+      override onUpdate(listener: (u: KeyUpdate) => void): () => void {
+        return super.onUpdate(visibility.afterStore(listener));
       }
     })(groups, checkpoint);
   }

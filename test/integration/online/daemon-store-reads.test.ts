@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordCommand, PutRecordCommand, SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import { loadConfig } from '../../../config/load.js';
@@ -131,6 +132,56 @@ describe('reads from the online store', () => {
     expect(metric(text, 'fenestra_online_flush_duration_seconds_sum{store="redis"}')).toBeGreaterThan(0);
     expect(text).toContain('# TYPE fenestra_online_flush_duration_seconds histogram');
     expect(metric(text, 'fenestra_ready')).toBe(1);
+  });
+});
+
+describe('WebSocket subscriptions with reads from the store', () => {
+  it('push every change, read from the store once it has it (a stored record too)', async () => {
+    const d = await daemon('ws', `{ type: redis, url: "${redis.url}", keyPrefix: "ws:" }`);
+    const ws = new WebSocket(`${d.url.replace('http', 'ws')}/v1/ws`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const got: any[] = [];
+    ws.on('message', (m) => got.push(JSON.parse(m.toString())));
+    const waitFor = async (what: string, f: (m: any) => boolean): Promise<any> => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const m = got.find(f);
+        if (m !== undefined) return m;
+        if (Date.now() > deadline) throw new Error(`${what}: not received; got ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      ws.send(JSON.stringify({ op: 'subscribe', id: 's', group: 'cc_agg', key: 'sub' }));
+      ws.send(JSON.stringify({ op: 'subscribe', id: 'b', group: 'cc_batch', key: 'sub' }));
+      await waitFor('initial', (m) => m.op === 'features' && m.group === 'cc_agg' && m.features.num_trans_total === 0);
+      const t = Date.now();
+      for (let i = 1; i <= 3; i++) {
+        await ingest(d.url, [{ cc_num: 'sub', amt: 10 * i, trans_time: t + i }], false);
+        const m = await waitFor(`change ${i}`, (x) => x.op === 'features' && x.group === 'cc_agg' && x.features.num_trans_total === i);
+        expect(m.versions).toEqual({ cc_agg: i });
+      }
+      const client = sagemaker(d.url);
+      try {
+        await client.send(new PutRecordCommand({
+          FeatureGroupName: 'cc_batch',
+          Record: [
+            { FeatureName: 'cc_num', ValueAsString: 'sub' },
+            { FeatureName: 'event_time', ValueAsString: new Date(t).toISOString() },
+            { FeatureName: 'avg_amt_last_1w', ValueAsString: '7' },
+            { FeatureName: 'num_trans_last_1w', ValueAsString: '1' },
+          ],
+        }));
+      } finally {
+        client.destroy();
+      }
+      await waitFor('stored record', (m) => m.op === 'features' && m.group === 'cc_batch' && m.features.avg_amt_last_1w === 7);
+    } finally {
+      ws.close();
+    }
   });
 });
 
