@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EngineApi } from '../core/runtime/api.js';
 import type { PushSource } from '../adapters/sources/push/push-source.js';
 import { registerOnlineMetrics } from './metrics-online.js';
+import { registerSplitMetrics } from './metrics-splits.js';
 import { registerScraped, type Sample } from './metrics-scraped.js';
 import { readiness } from './readiness.js';
 
@@ -47,6 +48,7 @@ export class DaemonMetrics {
       return out;
     });
     registerOnlineMetrics(this.registry, engine);
+    registerSplitMetrics(this.registry, engine);
     new Gauge({
       name: 'fenestra_checkpoint_age_seconds',
       help: 'Seconds since the last durable checkpoint (-1 before the first).',

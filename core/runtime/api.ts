@@ -86,6 +86,26 @@ export interface EngineStats {
   readonly online?: OnlineStoreStats;
   /** Dead letters since start by source, then by error code (the daemon counts them at its sink). */
   readonly deadLettersBySource?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Scale-out (`state.shared`): per source whose splits move between instances. */
+  readonly splits?: Readonly<Record<string, SplitStats>>;
+}
+
+/** What one source's split ownership did since start (core/runtime/split-ownership.ts). */
+export interface SplitStats {
+  /** Splits taken over from a peer, with their state. */
+  readonly takenOver: number;
+  /** Entities loaded from peers' checkpoints that way. */
+  readonly entitiesLoaded: number;
+  /** Splits dropped here after a peer claimed them. */
+  readonly dropped: number;
+  /** Splits assigned back to this instance with its own state still current. */
+  readonly kept: number;
+  /** Splits whose state this instance holds (owned, or given up and not yet claimed by a peer). */
+  readonly held: number;
+  /** Splits the consumer group assigns to this instance now. */
+  readonly owned: number;
+  /** Keys seen on two splits (the topic is not partitioned by the entity key). */
+  readonly keyConflicts: number;
 }
 
 /**

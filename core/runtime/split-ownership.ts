@@ -3,6 +3,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { Position, SplitState } from '../contracts/position.js';
 import type { SplitRegistry } from '../contracts/split-registry.js';
 import { FenestraError } from '../errors.js';
+import type { SplitStats } from './api.js';
 import type { SourceRuntime } from './source-loop.js';
 
 /** Prefix of the checkpoint "group" that records which split each entity key came from. */
@@ -99,6 +100,7 @@ interface OwnedSource {
   readonly epochs: Map<string, number>;
   /** Held splits the consumer group currently assigns to this instance. */
   readonly owned: Set<string>;
+  readonly counters: { takenOver: number; entitiesLoaded: number; dropped: number; kept: number };
 }
 
 /**
@@ -121,8 +123,6 @@ interface OwnedSource {
 export class SplitOwnership {
   private readonly sources = new Map<string, OwnedSource>();
   private chain: Promise<unknown> = Promise.resolve();
-  /** Splits taken over from peers, entities loaded (for stats and tests). */
-  readonly stats = { takenOver: 0, entitiesLoaded: 0, dropped: 0, kept: 0 };
 
   constructor(
     private readonly registry: SplitRegistry,
@@ -131,7 +131,7 @@ export class SplitOwnership {
 
   /** Puts a source under the protocol (before recovery). */
   manage(rt: SourceRuntime): void {
-    this.sources.set(rt.name, { rt, ledger: new SplitLedger(rt.name), epochs: new Map(), owned: new Set() });
+    this.sources.set(rt.name, { rt, ledger: new SplitLedger(rt.name), epochs: new Map(), owned: new Set(), counters: { takenOver: 0, entitiesLoaded: 0, dropped: 0, kept: 0 } });
   }
 
   manages(source: string): boolean {
@@ -148,20 +148,13 @@ export class SplitOwnership {
     return this.sources.get(source)?.ledger;
   }
 
-  /** Key-to-split conflicts per source (keys seen on two splits: topic not keyed by the entity). */
-  conflicts(): Record<string, number> {
-    return Object.fromEntries([...this.sources].map(([n, s]) => [n, s.ledger.conflicts]));
-  }
-
-  /** Counters and gauges for `stats().splits`. */
-  summary(): { takenOver: number; entitiesLoaded: number; dropped: number; kept: number; held: number; owned: number; keyConflicts: Record<string, number> } {
-    let held = 0;
-    let owned = 0;
-    for (const s of this.sources.values()) {
-      held += s.epochs.size;
-      owned += s.owned.size;
+  /** Counters and gauges for `stats().splits`, per source. */
+  summary(): Record<string, SplitStats> {
+    const out: Record<string, SplitStats> = {};
+    for (const [name, s] of this.sources) {
+      out[name] = { ...s.counters, held: s.epochs.size, owned: s.owned.size, keyConflicts: s.ledger.conflicts };
     }
-    return { ...this.stats, held, owned, keyConflicts: this.conflicts() };
+    return out;
   }
 
   /** True when `entry` belongs to a ledger (restored here instead of into a feature group). */
@@ -236,7 +229,7 @@ export class SplitOwnership {
         toClaim.push([split, 1]); // never owned by anyone: nothing to load
       } else if (claim === null || (claim.instance === this.registry.instance && claim.epoch === held)) {
         if (claim === null) toClaim.push([split, held!]); // state from before claims were kept
-        this.stats.kept++;
+        s.counters.kept++;
       } else {
         if (held !== undefined) this.drop(s, split);
         if (!peers.has(claim.instance)) peers.set(claim.instance, await this.registry.readCheckpoint(claim.instance));
@@ -300,8 +293,8 @@ export class SplitOwnership {
     const position: Position | undefined = ckpt.positions[s.rt.name]?.[split];
     if (position !== undefined) s.rt.positions[split] = position;
     else delete s.rt.positions[split];
-    this.stats.takenOver++;
-    this.stats.entitiesLoaded += loaded;
+    s.counters.takenOver++;
+    s.counters.entitiesLoaded += loaded;
     this.host.logger.info({ source: s.rt.name, split, from: peer, epoch, entities: loaded, position }, 'split taken over with its state');
   }
 
@@ -315,7 +308,7 @@ export class SplitOwnership {
     delete s.rt.positions[split];
     s.epochs.delete(split);
     s.owned.delete(split);
-    this.stats.dropped++;
+    s.counters.dropped++;
     this.host.logger.info({ source: s.rt.name, split, entities: keys.length }, 'split dropped: a peer owns it now');
   }
 }

@@ -1,3 +1,4 @@
+import type { SplitStats } from './api.js';
 import type { EngineStats } from './api.js';
 
 /**
@@ -59,7 +60,7 @@ export interface RuntimeStats extends EngineStats {
    * way, splits dropped after a peer claimed them, splits kept across a rebalance, held splits, and
    * per source the keys seen on two splits (topic not partitioned by the entity key).
    */
-  splits?: { takenOver: number; entitiesLoaded: number; dropped: number; kept: number; held: number; owned: number; keyConflicts: Record<string, number> };
+  splits?: Record<string, SplitStats>;
 }
 
 export function newStats(sources: Iterable<string>, online: boolean): RuntimeStats {
