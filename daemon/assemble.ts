@@ -24,7 +24,6 @@ import { CountingDeadLetterSink } from './dead-letter-counts.js';
 import { asContractLogger } from './logger.js';
 import { OnlineHealth } from './online-health.js';
 import { servingApi } from './serving-api.js';
-import { OnlineTrackedStoredGroup } from './stored-online-tracking.js';
 import { buildServer } from './server.js';
 import { StoreVisibility } from './store-visibility.js';
 
@@ -123,7 +122,7 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
     ...(onlineStore ? { onlineStore } : {}),
     ...(offline ? { offline: offline.offline, createGroup: offline.createGroup } : {}),
     // With an external store, stored groups' changes must reach it although checkpoints drain them too.
-    extraGroups: [...storedGroups.values()].map((g) => (onlineStore ? new OnlineTrackedStoredGroup(g) : g)),
+    extraGroups: [...storedGroups.values()],
     derived: defaultDerived(spec),
     ...(splitRegistry ? { splitRegistry } : {}),
     logger: log.child({ component: 'engine' }),

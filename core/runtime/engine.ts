@@ -328,6 +328,9 @@ export class Engine implements EngineApi {
   /** Takes a checkpoint of everything applied so far; resolves when it is durable. */
   checkpoint(): Promise<void> {
     if (!this.started) return Promise.reject(new FenestraError('NOT_READY', 'checkpoint() before start()'));
+    // Stored groups change outside applied batches: hand their changes to the online flusher before
+    // the cut drains them (the cut still records them: collectExtraDirty keeps them for it).
+    if (this.flusher) this.collectExtraDirty(this.flusher);
     return this.checkpointer.checkpoint();
   }
 
