@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { defaultInstanceId } from '../../../config/compile.js';
 import { checkConfig, loadConfig } from '../../../config/load.js';
 import { check, exampleConfig, show } from './helpers.js';
 
@@ -25,7 +26,8 @@ describe('issue 2 example config', () => {
     const dir = dirname(examplePath);
     expect(spec.baseDir).toBe(dir);
     expect(spec.server).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: 1_048_576 });
-    expect(spec.state).toEqual({ dir: resolve(dir, '.fenestra/state'), checkpointInterval: 1000, flushInterval: 100 });
+    expect(spec.state).toEqual({ dir: resolve(dir, '.fenestra/state'), checkpointInterval: 1000, flushInterval: 100, instanceId: defaultInstanceId(resolve(dir, '.fenestra/state')) });
+    expect(spec.state.instanceId).toMatch(/^[A-Za-z0-9_.-]+-[0-9a-f]{8}$/);
     expect(spec.deadLetters.path).toBe(resolve(dir, '.fenestra/state/dead-letters.ndjson'));
     expect(spec.online).toEqual({ type: 'embedded', options: {} });
     expect(spec.offline).toEqual({ type: 'parquet', options: { path: './.fenestra/offline' } });

@@ -71,6 +71,12 @@ const CASES: Case[] = [
     fragment: 'invalid value "10 minutes": expected a window',
   },
   {
+    name: 'instance id that is not a safe file name',
+    mutate: (c) => { c.state.instanceId = '../b'; },
+    path: 'state.instanceId',
+    fragment: 'invalid value "../b": expected an id of letters, digits, _, . and -',
+  },
+  {
     name: 'bad duration in state',
     mutate: (c) => { c.state.checkpointInterval = '1sec'; },
     path: 'state.checkpointInterval',
