@@ -7,9 +7,9 @@
  * Throws AS_OF_OUT_OF_RANGE when t is older than the state kept can answer exactly.
  */
 import { FenestraError } from '../errors.js';
-import type { CompiledGroup, WindowPlan } from './layout.js';
+import type { CompiledGroup, FieldSlots, WindowPlan } from './layout.js';
 import { H_NEWEST, H_VERSION, lifeAt, lowerBound, rawAt, rawCount, tileCount, tilesAt, upperBound } from './entity-array.js';
-import { ReadAccumulator, type Cells } from './partial.js';
+import { ReadAccumulator, slotsFor, type Cells } from './partial.js';
 import { floorTo, foldedTo, readableAt, tiledLow } from './retention.js';
 
 export type AggValue = number | string | null;
@@ -24,6 +24,46 @@ function iso(t: number): string {
   return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
 }
 
+/** What reading one window plan needs, computed once per compiled group. */
+interface PlanRead {
+  readonly plan: WindowPlan;
+  /** Field slots of the plan's tile set (or of the lifetime partial) that the plan reads. */
+  readonly slots: readonly FieldSlots[];
+  /** Output index (in `featureNames` order) of each of the plan's features. */
+  readonly outIndex: readonly number[];
+}
+
+interface GroupRead {
+  readonly plans: readonly PlanRead[];
+  /** Scratch accumulator (reads are synchronous and not re-entrant). */
+  readonly acc: ReadAccumulator;
+  /** Values of an entity without state, in `featureNames` order. */
+  readonly empty: readonly AggValue[];
+  /** Scratch output of `readEntity`. */
+  readonly out: AggValue[];
+}
+
+const compiledReads = new WeakMap<CompiledGroup, GroupRead>();
+
+function groupRead(g: CompiledGroup): GroupRead {
+  let r = compiledReads.get(g);
+  if (r) return r;
+  const index = new Map(g.featureNames.map((n, i) => [n, i] as const));
+  const plans = g.plans.map((plan) => {
+    const layout = plan.kind === 'lifetime' ? g.life : plan.tileSet >= 0 ? g.tileSets[plan.tileSet]!.partial : null;
+    return { plan, slots: layout ? slotsFor(layout, plan.fields) : [], outIndex: plan.features.map((f) => index.get(f.name)!) };
+  });
+  const empty = new Array<AggValue>(g.featureNames.length).fill(null);
+  for (const p of plans) {
+    p.plan.features.forEach((f, k) => {
+      if (f.agg === 'count' || f.agg === 'sum' || f.agg === 'count_distinct') empty[p.outIndex[k]!] = 0;
+    });
+  }
+  r = { plans, acc: new ReadAccumulator(g.fields.length), empty, out: new Array<AggValue>(g.featureNames.length).fill(null) };
+  compiledReads.set(g, r);
+  return r;
+}
+
 /** Adds raw events with lo <= ts (loInclusive) or lo < ts, and ts <= t / ts < t. */
 function addRaw(acc: ReadAccumulator, g: CompiledGroup, a: Cells, plan: WindowPlan, lo: number, loInclusive: boolean, t: number): void {
   const stride = g.stride;
@@ -31,55 +71,95 @@ function addRaw(acc: ReadAccumulator, g: CompiledGroup, a: Cells, plan: WindowPl
   const n = rawCount(a);
   const start = lo === -Infinity ? 0 : loInclusive ? lowerBound(a, base, stride, n, lo) : upperBound(a, base, stride, n, lo);
   const end = g.includeCurrent ? upperBound(a, base, stride, n, t) : lowerBound(a, base, stride, n, t);
-  for (let e = start; e < end; e++) acc.addEvent(a, base + e * stride, plan.fields, plan.distinct);
+  acc.addEvents(a, base + start * stride, base + end * stride, stride, plan.fields, plan.distinct);
 }
 
-function finalize(plan: WindowPlan, acc: ReadAccumulator, out: Record<string, AggValue>): void {
-  for (const f of plan.features) {
+/** First tile in [at, at + count·stride) whose start is >= lo (tiles are sorted by start). */
+function firstTileFrom(a: Cells, at: number, count: number, stride: number, lo: number): number {
+  let i = 0;
+  if (count > 16) {
+    let hi = count;
+    while (i < hi) {
+      const mid = (i + hi) >>> 1;
+      if ((a[at + mid * stride] as number) < lo) i = mid + 1;
+      else hi = mid;
+    }
+  } else {
+    while (i < count && (a[at + i * stride] as number) < lo) i++;
+  }
+  return at + i * stride;
+}
+
+function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[]): void {
+  const features = r.plan.features;
+  for (let k = 0; k < features.length; k++) {
+    const f = features[k]!;
     const i = f.field;
     const n = i >= 0 ? acc.n[i]! : 0;
+    let v: AggValue;
     switch (f.agg) {
-      case 'count': out[f.name] = acc.count; break;
-      case 'sum': out[f.name] = n > 0 ? acc.sum[i]! : 0; break;
-      case 'avg': out[f.name] = n > 0 ? acc.sum[i]! / n : null; break;
-      case 'min': out[f.name] = n > 0 ? acc.min[i]! : null; break;
-      case 'max': out[f.name] = n > 0 ? acc.max[i]! : null; break;
-      case 'first': out[f.name] = n > 0 ? acc.first[i]! : null; break;
-      case 'last': out[f.name] = n > 0 ? acc.last[i]! : null; break;
-      case 'variance': out[f.name] = n > 1 ? Math.max(0, acc.m2[i]!) / (n - 1) : null; break;
-      case 'stddev': out[f.name] = n > 1 ? Math.sqrt(Math.max(0, acc.m2[i]!) / (n - 1)) : null; break;
-      case 'count_distinct': out[f.name] = n > 0 ? acc.distinct[i]?.size ?? 0 : 0; break;
+      case 'count': v = acc.count; break;
+      case 'sum': v = n > 0 ? acc.sum[i]! : 0; break;
+      case 'avg': v = n > 0 ? acc.sum[i]! / n : null; break;
+      case 'min': v = n > 0 ? acc.min[i]! : null; break;
+      case 'max': v = n > 0 ? acc.max[i]! : null; break;
+      case 'first': v = n > 0 ? acc.first[i]! : null; break;
+      case 'last': v = n > 0 ? acc.last[i]! : null; break;
+      case 'variance': v = n > 1 ? Math.max(0, acc.m2[i]!) / (n - 1) : null; break;
+      case 'stddev': v = n > 1 ? Math.sqrt(Math.max(0, acc.m2[i]!) / (n - 1)) : null; break;
+      case 'count_distinct': v = n > 0 ? acc.distinct[i]?.size ?? 0 : 0; break;
     }
+    out[r.outIndex[k]!] = v;
   }
 }
 
 /** Values of an entity without state: counts (and sums, count_distinct) 0, everything else null. */
 export function emptyValues(g: CompiledGroup): Record<string, AggValue> {
-  const zero = new Set<string>();
-  for (const plan of g.plans) {
-    for (const f of plan.features) if (f.agg === 'count' || f.agg === 'sum' || f.agg === 'count_distinct') zero.add(f.name);
-  }
+  return toRecord(g, groupRead(g).empty);
+}
+
+/** `emptyValues` into an array indexed like `g.featureNames`. */
+export function emptyValuesInto(g: CompiledGroup, out: AggValue[]): void {
+  const empty = groupRead(g).empty;
+  for (let i = 0; i < empty.length; i++) out[i] = empty[i]!;
+}
+
+function toRecord(g: CompiledGroup, values: readonly AggValue[]): Record<string, AggValue> {
+  const names = g.featureNames;
   const out: Record<string, AggValue> = {};
-  for (const name of g.featureNames) out[name] = zero.has(name) ? 0 : null;
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i]!;
   return out;
 }
 
-export function readEntity(g: CompiledGroup, raw: Cells, t: number): AggRead {
+function outOfRange(g: CompiledGroup, newest: number, t: number): never {
+  throw new FenestraError(
+    'AS_OF_OUT_OF_RANGE',
+    `asOf ${iso(t)} is older than the state kept for this entity of group "${g.name}" can answer exactly ` +
+      `(newest event ${iso(newest)}, allowedLateness ${g.allowedLateness} ms; reads from ${iso(newest - g.allowedLateness)} on are always exact)`,
+    { details: { asOf: t, newest, allowedLateness: g.allowedLateness } },
+  );
+}
+
+/**
+ * Finalizes every window as of t into `out`, indexed like `g.featureNames` (the read behind
+ * `readEntity`, without building an object). Throws AS_OF_OUT_OF_RANGE before writing anything.
+ */
+export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: AggValue[]): void {
+  const r = groupRead(g);
   const newest = raw[H_NEWEST] as number;
-  const out: Record<string, AggValue> = {};
+  for (const p of r.plans) if (!readableAt(g, p.plan, newest, t)) outOfRange(g, newest, t);
   const hasRaw = rawCount(raw) > 0;
-  for (const plan of g.plans) {
-    if (!readableAt(g, plan, newest, t)) {
-      throw new FenestraError(
-        'AS_OF_OUT_OF_RANGE',
-        `asOf ${iso(t)} is older than the state kept for this entity of group "${g.name}" can answer exactly ` +
-          `(newest event ${iso(newest)}, allowedLateness ${g.allowedLateness} ms; reads from ${iso(newest - g.allowedLateness)} on are always exact)`,
-        { details: { asOf: t, newest, allowedLateness: g.allowedLateness } },
-      );
-    }
-    const acc = new ReadAccumulator(g.fields.length);
+  const acc = r.acc;
+  for (let k = 0; k < r.plans.length; k++) {
+    const pr = r.plans[k]!;
+    const plan = pr.plan;
+    acc.reset(plan.fields);
     if (plan.kind === 'lifetime') {
-      if (g.life) acc.addPartial(raw, lifeAt(g), g.life, plan.fields, plan.distinct);
+      if (g.life) {
+        // the lifetime partial as a one-record range ([unused slot, partial…])
+        const o = lifeAt(g) - 1;
+        acc.addTiles(raw, o, o + 1 + g.life.width, 1 + g.life.width, pr.slots, plan.distinct);
+      }
       if (hasRaw) addRaw(acc, g, raw, plan, -Infinity, true, t);
     } else if (plan.tileSet < 0) {
       if (hasRaw) {
@@ -92,20 +172,21 @@ export function readEntity(g: CompiledGroup, raw: Cells, t: number): AggRead {
       const folded = foldedTo(ts, newest, g.allowedLateness);
       if (lo < folded) {
         const at = tilesAt(g, raw, plan.tileSet);
-        const end = at + tileCount(raw, plan.tileSet) * ts.stride;
-        for (let o = at; o < end; o += ts.stride) {
-          const start = raw[o] as number;
-          if (start < lo) continue;
-          if (start >= folded) break;
-          acc.addPartial(raw, o + 1, ts.partial, plan.fields, plan.distinct);
-        }
+        const stride = ts.stride;
+        const end = at + tileCount(raw, plan.tileSet) * stride;
+        const from = firstTileFrom(raw, at, (end - at) / stride, stride, lo);
+        let to = from;
+        while (to < end && (raw[to] as number) < folded) to += stride;
+        acc.addTiles(raw, from, to, stride, pr.slots, plan.distinct);
       }
       if (hasRaw) addRaw(acc, g, raw, plan, Math.max(lo, folded), true, t);
     }
-    finalize(plan, acc, out);
+    finalize(pr, acc, out);
   }
-  // Keep the spec's feature order in the output.
-  const ordered: Record<string, AggValue> = {};
-  for (const name of g.featureNames) ordered[name] = out[name]!;
-  return { found: true, version: raw[H_VERSION] as number, values: ordered };
+}
+
+export function readEntity(g: CompiledGroup, raw: Cells, t: number): AggRead {
+  const out = groupRead(g).out;
+  readEntityInto(g, raw, t, out);
+  return { found: true, version: raw[H_VERSION] as number, values: toRecord(g, out) };
 }

@@ -11,7 +11,7 @@
 import { FenestraError } from '../errors.js';
 import type { AggregatedGroupSpec, SourceSpec } from '../model.js';
 import { decodeEntity, encodeEntity } from './codec.js';
-import { emptyValues, readEntity, type AggRead } from './entity-read.js';
+import { emptyValues, emptyValuesInto, readEntity, readEntityInto, type AggRead, type AggValue } from './entity-read.js';
 import { H_NEWEST, H_VERSION, insertEvent, newEntity, type RawValue } from './entity-array.js';
 import { compiledFor, type CompiledGroup } from './layout.js';
 import { maintain, needsMaintenance } from './maintenance.js';
@@ -104,6 +104,18 @@ export class AggregatedGroupState {
     const raw = this.raws.get(key);
     if (raw === undefined) return { found: false, version: 0, values: emptyValues(this.g) };
     return readEntity(this.g, raw, asOf);
+  }
+
+  /**
+   * `read` into `out`, indexed like the group's features (spec order), without an object per read
+   * (training-set replays). Returns whether the key has state.
+   */
+  readInto(key: string, asOf: number, out: AggValue[]): boolean {
+    checkAsOf(asOf);
+    const raw = this.raws.get(key);
+    if (raw === undefined) emptyValuesInto(this.g, out);
+    else readEntityInto(this.g, raw, asOf, out);
+    return raw !== undefined;
   }
 
   has(key: string): boolean {
