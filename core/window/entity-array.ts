@@ -8,37 +8,40 @@
  *    raw events …,                                                          (records [ts, field0, …])
  *    spare capacity]
  *
- * Counters (number of raw events, then the number of tiles of each set) are packed two per slot
- * (26 bits each: up to 67M raw events or tiles per set), to keep small entities small.
+ * Counters (number of raw events, the number of tiles of each set, then the dirty epoch) are packed
+ * two per slot (26 bits each: up to 67M raw events or tiles per set), to keep small entities small;
+ * the dirty lane holds an epoch (see `dirtyEpoch`);
+ * the header geometry is precomputed in the compiled layout (`g.head`, `g.lifeAt`, `g.dirtySlot`).
  * Raw events are sorted by (event time, arrival): an event is inserted after every event with an
  * equal or smaller time, so array order breaks ties by arrival and no arrival number is stored.
  * Tiles of a set are sorted by start. For groups whose fields are numeric and that have no
  * count_distinct, the array holds only doubles, which V8 stores unboxed (8 bytes per slot).
  * Numeric fields use NaN for "absent"; string fields use null. Not thread-safe; operations that
  * grow the array return the array to keep.
+ *
+ * Lanes are read with floor division, never `%`: the slots hold doubles beyond int32, and a double
+ * `%` is a call into the C library in V8.
  */
 import { FenestraError } from '../errors.js';
-import type { CompiledGroup } from './layout.js';
+import { H_COUNTERS, H_NEWEST, H_VERSION, LANE, type CompiledGroup } from './layout.js';
 import { initPartial, type Cells } from './partial.js';
+
+export { H_NEWEST, H_VERSION } from './layout.js';
 
 export type RawValue = number | string | null;
 
-export const H_NEWEST = 0;
-export const H_VERSION = 1;
-/** First counter slot. */
-const H_COUNTERS = 2;
-const LANE = 67_108_864; // 2^26
-
 function counter(a: Cells, c: number): number {
   const x = a[H_COUNTERS + (c >> 1)] as number;
-  return (c & 1) === 0 ? x % LANE : Math.floor(x / LANE);
+  const hi = Math.floor(x / LANE);
+  return (c & 1) === 0 ? x - hi * LANE : hi;
 }
 
 function setCounter(a: Cells, c: number, v: number): void {
   if (v >= LANE) throw new FenestraError('INTERNAL', `an entity holds more than ${LANE - 1} raw events or tiles of one precision`);
   const slot = H_COUNTERS + (c >> 1);
   const x = a[slot] as number;
-  a[slot] = (c & 1) === 0 ? Math.floor(x / LANE) * LANE + v : (x % LANE) + v * LANE;
+  const hi = Math.floor(x / LANE);
+  a[slot] = (c & 1) === 0 ? hi * LANE + v : x - hi * LANE + v * LANE;
 }
 
 /** Largest array `new Array(n)` reliably gives fast elements for; beyond it we grow by push. */
@@ -53,16 +56,17 @@ export function allocArray(len: number): Cells {
 
 /** Index of the lifetime partial (when the group has lifetime features). */
 export function lifeAt(g: CompiledGroup): number {
-  return H_COUNTERS + ((g.tileSets.length + 2) >> 1);
+  return g.lifeAt;
 }
 
 /** Header length: newest, version, packed counters, the lifetime partial. */
 export function headLength(g: CompiledGroup): number {
-  return lifeAt(g) + (g.life ? g.life.width : 0);
+  return g.head;
 }
 
 export function rawCount(a: Cells): number {
-  return (a[H_COUNTERS] as number) % LANE;
+  const x = a[H_COUNTERS] as number;
+  return x - Math.floor(x / LANE) * LANE;
 }
 
 export function setRawCount(a: Cells, n: number): void {
@@ -77,9 +81,26 @@ export function setTileCount(a: Cells, i: number, v: number): void {
   setCounter(a, i + 1, v);
 }
 
+/**
+ * The dirty lane holds the `drainDirty` epoch in which the entity last changed (0: none), so that a
+ * drain need not touch the entities it drains: they are clean once the epoch moves on.
+ */
+export function dirtyEpoch(g: CompiledGroup, a: Cells): number {
+  const x = a[g.dirtySlot] as number;
+  return g.dirtyUnit === 1 ? x : Math.floor(x / LANE);
+}
+
+export function setDirtyEpoch(g: CompiledGroup, a: Cells, epoch: number): void {
+  const x = a[g.dirtySlot] as number;
+  a[g.dirtySlot] = g.dirtyUnit === 1 ? epoch : x - Math.floor(x / LANE) * LANE + epoch * LANE;
+}
+
+/** Epochs run from 1 to MAX_EPOCH; then every entity's lane is reset to 0 and they start over. */
+export const MAX_EPOCH = LANE - 1;
+
 /** Offset of the first tile of set i. */
 export function tilesAt(g: CompiledGroup, a: Cells, i: number): number {
-  let o = headLength(g);
+  let o = g.head;
   for (let j = 0; j < i; j++) o += counter(a, j + 1) * g.tileSets[j]!.stride;
   return o;
 }
@@ -95,11 +116,11 @@ export function usedLength(g: CompiledGroup, a: Cells): number {
 }
 
 export function newEntity(g: CompiledGroup, capacityEvents: number): Cells {
-  const a = allocArray(headLength(g) + g.stride * capacityEvents);
+  const a = allocArray(g.head + g.stride * capacityEvents);
   a[H_NEWEST] = -Infinity;
   a[H_VERSION] = 0;
-  for (let c = H_COUNTERS; c < lifeAt(g); c++) a[c] = 0;
-  if (g.life) initPartial(a, lifeAt(g), g.life);
+  for (let c = H_COUNTERS; c < g.lifeAt; c++) a[c] = 0;
+  if (g.life) initPartial(a, g.lifeAt, g.life);
   return a;
 }
 
@@ -110,18 +131,27 @@ function resize(a: Cells, used: number, capacity: number): Cells {
   return b;
 }
 
-/** Ensures room for `extra` more slots (exact while small, then about 1.5×). Returns the array to keep. */
-export function reserve(g: CompiledGroup, a: Cells, extra: number): Cells {
-  const used = usedLength(g, a);
+/** Capacity for `need` slots: exact while small, then about 1.5×. */
+function grown(need: number): number {
+  return need <= 12 ? need : need + (need >> 1);
+}
+
+/** Ensures room for `extra` more slots beyond `used`. Returns the array to keep. */
+function ensureRoom(a: Cells, used: number, extra: number): Cells {
   const need = used + extra;
-  if (need <= a.length) return a;
-  return resize(a, used, need <= 12 ? need : need + (need >> 1));
+  return need <= a.length ? a : resize(a, used, grown(need));
+}
+
+/** Ensures room for `extra` more slots. Returns the array to keep. */
+export function reserve(g: CompiledGroup, a: Cells, extra: number): Cells {
+  return ensureRoom(a, usedLength(g, a), extra);
 }
 
 /** Shrinks the array when it is mostly empty. */
 export function trim(g: CompiledGroup, a: Cells): Cells {
+  if (a.length <= 64) return a;
   const used = usedLength(g, a);
-  if (a.length > 64 && a.length > used * 3) return resize(a, used, used + (used >> 1));
+  if (a.length > used * 3) return resize(a, used, used + (used >> 1));
   return a;
 }
 
@@ -152,18 +182,18 @@ export function lowerBound(a: Cells, base: number, stride: number, n: number, ts
 /** Inserts a raw event after every event with time <= ts. Returns the array to keep. */
 export function insertEvent(g: CompiledGroup, a: Cells, ts: number, values: readonly RawValue[]): Cells {
   const stride = g.stride;
-  a = reserve(g, a, stride);
   const base = rawAt(g, a);
   const n = rawCount(a);
-  let pos = n;
-  if (n > 0 && (a[base + (n - 1) * stride] as number) > ts) {
-    pos = upperBound(a, base, stride, n, ts);
-    for (let i = base + n * stride - 1, end = base + pos * stride; i >= end; i--) a[i + stride] = a[i]!;
+  const end = base + n * stride;
+  a = ensureRoom(a, end, stride);
+  let o = end;
+  if (n > 0 && (a[end - stride] as number) > ts) {
+    o = base + upperBound(a, base, stride, n, ts) * stride;
+    for (let i = end - 1; i >= o; i--) a[i + stride] = a[i]!;
   }
-  const o = base + pos * stride;
   a[o] = ts;
   for (let j = 1; j < stride; j++) a[o + j] = values[j - 1]!;
-  setRawCount(a, n + 1);
+  setCounter(a, 0, n + 1);
   return a;
 }
 
@@ -171,10 +201,11 @@ export function insertEvent(g: CompiledGroup, a: Cells, ts: number, values: read
 export function dropRawFront(g: CompiledGroup, a: Cells, k: number): void {
   const base = rawAt(g, a);
   const stride = g.stride;
-  const len = (rawCount(a) - k) * stride;
+  const n = rawCount(a);
+  const len = (n - k) * stride;
   const from = base + k * stride;
   for (let i = 0; i < len; i++) a[base + i] = a[from + i]!;
-  setRawCount(a, rawCount(a) - k);
+  setCounter(a, 0, n - k);
 }
 
 /**
@@ -184,13 +215,14 @@ export function dropRawFront(g: CompiledGroup, a: Cells, k: number): void {
 export function appendTile(g: CompiledGroup, a: Cells, i: number, start: number): Cells {
   const ts = g.tileSets[i]!;
   const s = ts.stride;
-  a = reserve(g, a, s);
-  const at = tilesAt(g, a, i) + tileCount(a, i) * s;
+  const count = tileCount(a, i);
+  const at = tilesAt(g, a, i) + count * s;
   const used = usedLength(g, a);
+  a = ensureRoom(a, used, s);
   for (let j = used - 1; j >= at; j--) a[j + s] = a[j]!;
   a[at] = start;
   initPartial(a, at + 1, ts.partial);
-  setCounter(a, i + 1, tileCount(a, i) + 1);
+  setCounter(a, i + 1, count + 1);
   return a;
 }
 

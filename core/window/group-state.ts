@@ -10,9 +10,9 @@
  */
 import { FenestraError } from '../errors.js';
 import type { AggregatedGroupSpec, SourceSpec } from '../model.js';
-import { decodeEntity, encodeEntity } from './codec.js';
+import { decodeEntity, encodeEntity, encodeEntityShared } from './codec.js';
 import { emptyValues, emptyValuesInto, readEntity, readEntityInto, type AggRead, type AggValue } from './entity-read.js';
-import { H_NEWEST, H_VERSION, insertEvent, newEntity, type RawValue } from './entity-array.js';
+import { dirtyEpoch, H_NEWEST, H_VERSION, insertEvent, MAX_EPOCH, newEntity, setDirtyEpoch, type RawValue } from './entity-array.js';
 import { compiledFor, type CompiledGroup } from './layout.js';
 import { maintain, needsMaintenance } from './maintenance.js';
 import type { Cells } from './partial.js';
@@ -37,7 +37,18 @@ export class AggregatedGroupState {
   private readonly g: CompiledGroup;
   /** One flat array per entity (see entity-array.ts). */
   private readonly raws = new Map<string, Cells>();
-  private dirty = new Set<string>();
+  /**
+   * Keys changed since the last `drainDirty`, each once, in first-change order: a key is listed
+   * exactly when its entity's dirty lane holds the current `epoch` (entity-array.ts) or it is in
+   * `deleted` (deleted or evicted since the last drain). Keeping the mark in the entity's own array,
+   * which `apply` touches anyway, saves a hash-set insert (a cache miss over 100k+ keys) per event,
+   * and a drain just moves the epoch on.
+   */
+  private dirtyKeys: string[] = [];
+  private deleted: Set<string> | null = null;
+  private epoch = 1;
+  /** `encode` calls left that return shared-slab views (see `encode`); 0 after any change. */
+  private sharedLeft = 0;
   private readonly values: RawValue[];
 
   constructor(spec: AggregatedGroupSpec, source: SourceSpec) {
@@ -74,6 +85,7 @@ export class AggregatedGroupState {
     if (raw === undefined) {
       raw = newEntity(g, 1);
       this.raws.set(key, raw);
+      if (this.deleted !== null && this.deleted.has(key)) setDirtyEpoch(g, raw, this.epoch); // listed by the deletion
     }
     const newest = raw[H_NEWEST] as number;
     if (ts < newest - g.allowedLateness) {
@@ -91,10 +103,14 @@ export class AggregatedGroupState {
       raw[H_NEWEST] = ts;
       if (needsMaintenance(g, raw, newest)) {
         const after = maintain(g, raw, newest);
-        if (after !== raw) this.raws.set(key, after);
+        if (after !== raw) this.raws.set(key, (raw = after));
       }
     }
-    this.dirty.add(key);
+    if (dirtyEpoch(g, raw) !== this.epoch) {
+      setDirtyEpoch(g, raw, this.epoch);
+      this.dirtyKeys.push(key);
+    }
+    this.sharedLeft = 0;
     return { ok: true, version };
   }
 
@@ -135,15 +151,32 @@ export class AggregatedGroupState {
    * the set. A returned key whose `encode()` is null was deleted or evicted.
    */
   drainDirty(): string[] {
-    const out = [...this.dirty];
-    this.dirty = new Set();
-    return out;
+    const keys = this.dirtyKeys;
+    this.dirtyKeys = [];
+    this.deleted = null;
+    if (this.epoch === MAX_EPOCH) {
+      // Once in 67M drains: clear every lane so that old epochs cannot come round again.
+      for (const raw of this.raws.values()) setDirtyEpoch(this.g, raw, 0);
+      this.epoch = 1;
+    } else this.epoch++;
+    this.sharedLeft = keys.length;
+    return keys;
   }
 
-  /** Compact binary encoding of one entity's state (null for an unknown key). */
+  /**
+   * Compact binary encoding of one entity's state (null for an unknown key); the bytes never change.
+   * The first n calls after `drainDirty` returned n keys, with no change in between (a checkpoint
+   * cut encoding what it drained), return views into a shared 1 MiB slab (see `encodeEntityShared`):
+   * cheap to make, but each keeps its slab alive, so a caller that keeps such values for long rather
+   * than writing them out should copy them. Every other call returns a fresh copy.
+   */
   encode(key: string): Uint8Array | null {
     const raw = this.raws.get(key);
     if (raw === undefined) return null;
+    if (this.sharedLeft > 0) {
+      this.sharedLeft--;
+      return encodeEntityShared(this.g, raw);
+    }
     return encodeEntity(this.g, raw);
   }
 
@@ -153,12 +186,23 @@ export class AggregatedGroupState {
    * written under another feature layout.
    */
   restore(key: string, bytes: Uint8Array): void {
-    this.raws.set(key, decodeEntity(this.g, bytes));
+    const g = this.g;
+    const raw = decodeEntity(g, bytes);
+    const old = this.raws.get(key);
+    // Not a change of its own, but a key that was listed stays listed (with its mark).
+    if (old !== undefined ? dirtyEpoch(g, old) === this.epoch : this.deleted !== null && this.deleted.has(key)) setDirtyEpoch(g, raw, this.epoch);
+    this.raws.set(key, raw);
+    this.sharedLeft = 0;
   }
 
   /** Forgets `key` (marks it dirty so a checkpoint / online flush sees the deletion). */
   delete(key: string): void {
-    if (this.raws.delete(key)) this.dirty.add(key);
+    const raw = this.raws.get(key);
+    if (raw === undefined) return;
+    this.raws.delete(key);
+    this.sharedLeft = 0;
+    if (dirtyEpoch(this.g, raw) !== this.epoch) this.dirtyKeys.push(key);
+    (this.deleted ??= new Set()).add(key);
   }
 
   /**

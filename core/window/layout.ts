@@ -74,6 +74,13 @@ export interface WindowPlan {
   readonly distinct: readonly boolean[];
 }
 
+/** Entity-array header slots (see entity-array.ts): newest event time, version, packed counters. */
+export const H_NEWEST = 0;
+export const H_VERSION = 1;
+/** First counter slot. Counters are packed two per slot in lanes of 26 bits. */
+export const H_COUNTERS = 2;
+export const LANE = 67_108_864; // 2^26
+
 export interface CompiledGroup {
   readonly name: string;
   readonly allowedLateness: number;
@@ -90,6 +97,17 @@ export interface CompiledGroup {
   /** Exact tumbling sizes. */
   readonly exactTumbling: readonly number[];
   readonly featureNames: readonly string[];
+  /**
+   * Entity-array header geometry. Counter lanes: 0 = raw events, 1..T = tiles of each set, T + 1 =
+   * the dirty epoch (see entity-array.ts), packed two per slot from H_COUNTERS.
+   */
+  /** Index of the lifetime partial (the first slot after the counters). */
+  readonly lifeAt: number;
+  /** Header length: newest, version, counters, lifetime partial. */
+  readonly head: number;
+  /** Slot holding the dirty epoch, and the lane's unit in it (1: low lane, alone in its slot; LANE: high lane). */
+  readonly dirtySlot: number;
+  readonly dirtyUnit: number;
   readonly layoutHash: string;
   /** First 32 bits of layoutHash, written into every encoded entity. */
   readonly layoutTag: number;
@@ -218,6 +236,9 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
     features: features.map((f) => `${f.agg}|${f.field < 0 ? '' : fields[f.field]!.name}|${f.planKey}`).sort(),
   });
   const layoutHash = createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  const lanes = tileSets.length + 2;
+  const lifeAt = H_COUNTERS + ((lanes + 1) >> 1);
+  const flagLane = tileSets.length + 1;
   return {
     name: spec.name,
     allowedLateness: source.allowedLateness,
@@ -230,6 +251,10 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
     maxExactSliding,
     exactTumbling,
     featureNames: spec.features.map((f) => f.name),
+    lifeAt,
+    head: lifeAt + (life ? life.width : 0),
+    dirtySlot: H_COUNTERS + (flagLane >> 1),
+    dirtyUnit: (flagLane & 1) === 1 ? LANE : 1,
     layoutHash,
     layoutTag: parseInt(layoutHash.slice(0, 8), 16) >>> 0,
   };

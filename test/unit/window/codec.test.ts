@@ -108,3 +108,39 @@ describe('encode / restore of strings', () => {
     expect(copy.read('k', 1005)).toEqual(st.read('k', 1005));
   });
 });
+
+describe('encode after drainDirty (shared slabs)', () => {
+  it('gives the bytes of a copy, and bytes handed out never change afterwards', () => {
+    const st = new AggregatedGroupState(spec, src);
+    const kept: Array<{ view: Uint8Array; copy: Uint8Array }> = [];
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    let t = 1_700_000_000_000;
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 500; i++) {
+        t += Math.floor(rnd() * 20);
+        st.apply(`k${Math.floor(rnd() * 300)}`, t, { x: rnd() * 100, s: `m${Math.floor(rnd() * 9)}`, b: rnd() < 0.5 });
+      }
+      // One large entity (beyond what a slab takes in place) now and then.
+      if (round % 10 === 0) for (let i = 0; i < 3000; i++) st.apply('big', t, { x: i, s: `s${i}`, b: true });
+      const keys = st.drainDirty();
+      const views = keys.map((key) => st.encode(key)!);
+      keys.forEach((key, i) => {
+        const copy = st.encode(key)!; // after the drained run: a fresh copy
+        expect(copy.buffer).not.toBe(views[i]!.buffer);
+        expect(views[i]).toEqual(copy);
+        if (rnd() < 0.2) kept.push({ view: views[i]!, copy });
+      });
+      expect(new Set(views.map((v) => v.buffer)).size).toBeLessThan(views.length); // shared
+    }
+    expect(kept.length).toBeGreaterThan(500);
+    for (const { view, copy } of kept) expect(view).toEqual(copy);
+    // Views decode like copies (byteOffset honoured).
+    const last = kept[kept.length - 1]!;
+    const a = new AggregatedGroupState(spec, src);
+    a.restore('x', last.view);
+    const b = new AggregatedGroupState(spec, src);
+    b.restore('x', last.copy);
+    expect(a.read('x', t)).toEqual(b.read('x', t));
+  });
+});
