@@ -1,19 +1,17 @@
 import type { Command } from 'commander';
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { OfflineColumn } from '../../core/contracts/offline-store.js';
 import { FenestraError } from '../../core/errors.js';
 import type { EngineSpec, SourceSpec } from '../../core/model.js';
 import { toFieldValues, toKeys, toTimes } from '../../core/training/columns.js';
 import { planTraining, resolveFeatureRefs, type TrainingPlan } from '../../core/training/plan.js';
-import type { FeatureColumn } from '../../core/training/replay-join.js';
 import { parallelReplayJoin } from '../../core/training/parallel-join.js';
 import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../config/load.js';
 import type { S3Options } from '../../adapters/offline/parquet/blob-store.js';
-import { FileSink } from '../../adapters/offline/parquet/file-sink.js';
-import { ParquetStreamWriter, type ParquetCodec, type WriterColumn } from '../../adapters/offline/parquet/parquet-writer.js';
-import { readTable, type Table } from '../../adapters/offline/parquet/table-reader.js';
+import type { ParquetCodec } from '../../adapters/offline/parquet/parquet-writer.js';
+import { loadFiles, readLoaded, readTable } from '../../adapters/offline/parquet/table-reader.js';
+import { copyableColumns, labelColumnNames, writeTrainingSet } from './training-set-output.js';
 import { Progress } from './offline-progress.js';
 
 export interface TrainingSetRun {
@@ -62,19 +60,6 @@ function fieldsRead(plan: TrainingPlan): Set<string> {
   return out;
 }
 
-function outputType(table: Table, name: string, col: ArrayLike<unknown>): OfflineColumn['type'] {
-  const t = table.types.get(name);
-  if (t && t !== 'unknown') return t;
-  for (let i = 0; i < col.length; i++) {
-    const v = col[i];
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'number') return 'double';
-    if (typeof v === 'boolean') return 'boolean';
-    if (typeof v === 'bigint') return 'long';
-    return 'string';
-  }
-  return 'string';
-}
 
 export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetResult> {
   const t0 = performance.now();
@@ -87,6 +72,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   const needed = fieldsRead(plan);
   const optionalFields = src.fields.map((f) => f.name).filter((n) => !needed.has(n) && n !== src.keyField && n !== src.eventTimeField);
   const eventCols = [src.keyField, src.eventTimeField, ...needed];
+  const requestNames = new Set(plan.groups.flatMap((g) => g.requestFields));
 
   let inputs: string[];
   let s3: S3Options = (spec.offline.options as { s3?: S3Options }).s3 ?? {};
@@ -97,11 +83,22 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     s3 = r.s3;
   }
   const readProgress = new Progress('read', 0, { quiet: run.quiet, unit: 'rows' });
-  const labelTable = await readTable([run.labels], { baseDir: process.cwd(), s3, onProgress: (n) => readProgress.update(n) });
-  for (const c of [src.keyField, timeCol]) {
-    if (!labelTable.columns.has(c)) throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing (it has: ${labelTable.names.join(', ')})`, { path: c });
-  }
+  // Labels: loaded once; only the columns the join reads (and those that cannot be copied as stored) are decoded.
+  const labelFiles = await loadFiles([run.labels], { baseDir: process.cwd(), s3 });
+  const copied = copyableColumns(labelFiles, timeCol);
   const sameFile = inputs.length === 1 && resolve(inputs[0]!) === resolve(run.labels) && !run.labels.startsWith('s3://');
+  let labelNames = labelColumnNames(labelFiles);
+  const decode = labelNames.length === 0
+    ? undefined
+    : labelNames.filter((n) => !copied.has(n) || n === src.keyField || n === timeCol || requestNames.has(n) || (sameFile && eventCols.includes(n)));
+  const labelTable = await readLoaded(labelFiles, {
+    ...(decode ? { columns: decode } : {}),
+    onProgress: (n) => readProgress.update(n),
+  });
+  if (labelNames.length === 0) labelNames = labelColumnNames(labelFiles, labelTable);
+  for (const c of [src.keyField, timeCol]) {
+    if (!labelTable.columns.has(c)) throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing (it has: ${labelNames.join(', ')})`, { path: c });
+  }
   const eventTable = sameFile
     ? labelTable
     : await readTable(inputs, { baseDir: process.cwd(), s3, columns: [...eventCols, ...optionalFields], optionalColumns: optionalFields, onProgress: (n) => readProgress.update(labelTable.rows + n) });
@@ -122,7 +119,6 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     ),
   };
   const labelTimes = sameFile && timeCol === src.eventTimeField ? events.times : toTimes(labelTable.columns.get(timeCol)!, timeCol);
-  const requestNames = new Set(plan.groups.flatMap((g) => g.requestFields));
   const labels = {
     rows: labelTable.rows,
     keys: sameFile ? events.keys : toKeys(labelTable.columns.get(src.keyField)!, src.keyField),
@@ -140,31 +136,17 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   // output: label columns (carried through), then features
   const outPath = resolve(run.out);
   mkdirSync(dirname(outPath), { recursive: true });
-  const columns: WriterColumn[] = [];
-  const data: ArrayLike<unknown>[] = [];
-  for (const n of labelTable.names) {
-    const col = n === timeCol ? labelTimes : labelTable.columns.get(n)!;
-    columns.push({ name: n, type: n === timeCol ? 'timestamp' : outputType(labelTable, n, col), required: !hasNull(col) });
-    data.push(col);
-  }
-  for (const g of plan.groups) {
-    g.columns.forEach((name, i) => {
-      if (labelTable.columns.has(name)) throw new FenestraError('BAD_REQUEST', `feature column "${name}" clashes with a label column`, { path: name });
-      columns.push({ name, type: g.types[i]! });
-      data.push(joined.columns.get(name) as FeatureColumn);
-    });
-  }
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  const sink = new FileSink(tmp);
-  const writer = new ParquetStreamWriter(sink, columns, { codec: run.codec ?? 'gzip' });
-  const group = 262_144;
-  for (let s = 0; s < labels.rows; s += group) {
-    const e = Math.min(labels.rows, s + group);
-    writer.writeRowGroup(data.map((c) => slice(c, s, e)), e - s);
-  }
-  writer.finish();
-  sink.close({ fsync: true });
-  renameSync(tmp, outPath);
+  await writeTrainingSet({
+    path: outPath,
+    codec: run.codec ?? 'gzip',
+    labelFiles,
+    labelNames,
+    labels: labelTable,
+    labelTime: { name: timeCol, times: labelTimes },
+    copied,
+    features: plan.groups.flatMap((g) => g.columns.map((name, i) => ({ name, type: g.types[i]!, data: joined.columns.get(name)! }))),
+    rows: labels.rows,
+  });
   const t3 = performance.now();
   const total = (t3 - t0) / 1000;
   return {
@@ -176,23 +158,6 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     labelsPerSecond: labels.rows / total,
     out: outPath,
   };
-}
-
-function hasNull(col: ArrayLike<unknown>): boolean {
-  if (col instanceof Float64Array) {
-    for (let i = 0; i < col.length; i++) if (Number.isNaN(col[i])) return true;
-    return false;
-  }
-  for (let i = 0; i < col.length; i++) if (col[i] === null || col[i] === undefined) return true;
-  return false;
-}
-
-function slice(col: ArrayLike<unknown>, s: number, e: number): ArrayLike<unknown> {
-  if (s === 0 && e === col.length) return col;
-  const c = col as ArrayLike<unknown> & { subarray?: (a: number, b: number) => ArrayLike<unknown>; slice?: (a: number, b: number) => ArrayLike<unknown> };
-  if (typeof c.subarray === 'function') return c.subarray(s, e);
-  if (typeof c.slice === 'function') return c.slice(s, e);
-  return Array.from({ length: e - s }, (_, i) => col[s + i]);
 }
 
 export function registerTrainingSet(program: Command): Command {

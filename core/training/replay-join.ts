@@ -17,6 +17,8 @@
 import { FenestraError } from '../errors.js';
 import type { EngineSpec } from '../model.js';
 import { AggregatedGroupState, type AggValue } from '../window/index.js';
+import { numericFeatures } from '../window/entity-read.js';
+import { compiledFor } from '../window/layout.js';
 import { defaultDerived, type DerivedEvaluator } from '../runtime/reader.js';
 import { entityIds, orderByEntity } from './entity-order.js';
 import type { TrainingPlan } from './plan.js';
@@ -61,8 +63,11 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
       out: g.types.map((t) => (t === 'double' ? new Float64Array(labels.rows).fill(NaN) : filledArray(labels.rows))) as FeatureColumn[],
       numeric: g.types.map((t) => t === 'double'),
       aggNames,
-      /** The state's values, in `aggNames` order (reused). */
-      values: new Array<AggValue>(aggNames.length).fill(null),
+      /**
+       * The state's values, in `aggNames` order (reused). A Float64Array (NaN = null) when every
+       * feature is numeric and no derived feature reads them (derived features see null and NaN apart).
+       */
+      values: !g.needsDerived && numericFeatures(compiledFor(g.stateSpec, g.source)) ? new Float64Array(aggNames.length) : new Array<AggValue>(aggNames.length).fill(null),
       /** The same values by name, for derived features (reused). */
       byName: Object.fromEntries(aggNames.map((n) => [n, null])) as Record<string, AggValue>,
       /** Per requested feature: its index in `aggNames`, or -1 for a derived feature. */

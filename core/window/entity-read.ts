@@ -8,7 +8,7 @@
  */
 import { FenestraError } from '../errors.js';
 import type { CompiledGroup, FieldSlots, WindowPlan } from './layout.js';
-import { H_NEWEST, H_VERSION, lifeAt, lowerBound, rawAt, rawCount, tileCount, tilesAt, upperBound } from './entity-array.js';
+import { H_NEWEST, H_VERSION, lifeAt, lowerBound, rawCount, tileCount, upperBound } from './entity-array.js';
 import { ReadAccumulator, slotsFor, type Cells } from './partial.js';
 import { floorTo, foldedTo, readableAt, tiledLow } from './retention.js';
 
@@ -35,6 +35,10 @@ interface PlanRead {
 
 interface GroupRead {
   readonly plans: readonly PlanRead[];
+  /** Whether every feature is a number or null (no first/last of a string field). */
+  readonly numeric: boolean;
+  /** Scratch: offset of each tile set's first tile, then of the first raw event. */
+  readonly at: number[];
   /** Scratch accumulator (reads are synchronous and not re-entrant). */
   readonly acc: ReadAccumulator;
   /** Values of an entity without state, in `featureNames` order. */
@@ -59,19 +63,17 @@ function groupRead(g: CompiledGroup): GroupRead {
       if (f.agg === 'count' || f.agg === 'sum' || f.agg === 'count_distinct') empty[p.outIndex[k]!] = 0;
     });
   }
-  r = { plans, acc: new ReadAccumulator(g.fields.length), empty, out: new Array<AggValue>(g.featureNames.length).fill(null) };
+  const numeric = g.plans.every((p) => p.features.every((f) => f.field < 0 || g.fields[f.field]!.numeric || !(f.agg === 'first' || f.agg === 'last')));
+  r = {
+    plans,
+    numeric,
+    at: new Array<number>(g.tileSets.length + 1).fill(0),
+    acc: new ReadAccumulator(g.fields.length),
+    empty,
+    out: new Array<AggValue>(g.featureNames.length).fill(null),
+  };
   compiledReads.set(g, r);
   return r;
-}
-
-/** Adds raw events with lo <= ts (loInclusive) or lo < ts, and ts <= t / ts < t. */
-function addRaw(acc: ReadAccumulator, g: CompiledGroup, a: Cells, plan: WindowPlan, lo: number, loInclusive: boolean, t: number): void {
-  const stride = g.stride;
-  const base = rawAt(g, a);
-  const n = rawCount(a);
-  const start = lo === -Infinity ? 0 : loInclusive ? lowerBound(a, base, stride, n, lo) : upperBound(a, base, stride, n, lo);
-  const end = g.includeCurrent ? upperBound(a, base, stride, n, t) : lowerBound(a, base, stride, n, t);
-  acc.addEvents(a, base + start * stride, base + end * stride, stride, plan.fields, plan.distinct);
 }
 
 /** First tile in [at, at + count·stride) whose start is >= lo (tiles are sorted by start). */
@@ -90,7 +92,8 @@ function firstTileFrom(a: Cells, at: number, count: number, stride: number, lo: 
   return at + i * stride;
 }
 
-function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[]): void {
+function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[] | Float64Array): void {
+  const typed = out instanceof Float64Array;
   const features = r.plan.features;
   for (let k = 0; k < features.length; k++) {
     const f = features[k]!;
@@ -109,7 +112,8 @@ function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[]): void {
       case 'stddev': v = n > 1 ? Math.sqrt(Math.max(0, acc.m2[i]!) / (n - 1)) : null; break;
       case 'count_distinct': v = n > 0 ? acc.distinct[i]?.size ?? 0 : 0; break;
     }
-    out[r.outIndex[k]!] = v;
+    if (typed) out[r.outIndex[k]!] = v === null ? NaN : (v as number);
+    else out[r.outIndex[k]!] = v;
   }
 }
 
@@ -118,10 +122,16 @@ export function emptyValues(g: CompiledGroup): Record<string, AggValue> {
   return toRecord(g, groupRead(g).empty);
 }
 
-/** `emptyValues` into an array indexed like `g.featureNames`. */
-export function emptyValuesInto(g: CompiledGroup, out: AggValue[]): void {
+/** `emptyValues` into an array indexed like `g.featureNames` (a Float64Array: NaN for null). */
+export function emptyValuesInto(g: CompiledGroup, out: AggValue[] | Float64Array): void {
   const empty = groupRead(g).empty;
-  for (let i = 0; i < empty.length; i++) out[i] = empty[i]!;
+  if (out instanceof Float64Array) for (let i = 0; i < empty.length; i++) out[i] = empty[i] === null ? NaN : (empty[i] as number);
+  else for (let i = 0; i < empty.length; i++) out[i] = empty[i]!;
+}
+
+/** Whether every feature of the group reads as a number or null (so a Float64Array can take a read). */
+export function numericFeatures(g: CompiledGroup): boolean {
+  return groupRead(g).numeric;
 }
 
 function toRecord(g: CompiledGroup, values: readonly AggValue[]): Record<string, AggValue> {
@@ -142,45 +152,63 @@ function outOfRange(g: CompiledGroup, newest: number, t: number): never {
 
 /**
  * Finalizes every window as of t into `out`, indexed like `g.featureNames` (the read behind
- * `readEntity`, without building an object). Throws AS_OF_OUT_OF_RANGE before writing anything.
+ * `readEntity`, without building an object). `out` may be a Float64Array (null read as NaN) when
+ * `numericFeatures(g)`. Throws AS_OF_OUT_OF_RANGE before writing anything.
  */
-export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: AggValue[]): void {
+export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: AggValue[] | Float64Array): void {
   const r = groupRead(g);
+  if (out instanceof Float64Array && !r.numeric) throw new FenestraError('INTERNAL', `group "${g.name}" has string features: read into an array`);
   const newest = raw[H_NEWEST] as number;
-  for (const p of r.plans) if (!readableAt(g, p.plan, newest, t)) outOfRange(g, newest, t);
-  const hasRaw = rawCount(raw) > 0;
+  // reads at t >= newest − allowedLateness are always answerable (retention.ts)
+  if (t < newest - g.allowedLateness) for (const p of r.plans) if (!readableAt(g, p.plan, newest, t)) outOfRange(g, newest, t);
+  // offsets of the tile sets and of the raw events, and the raw events up to t
+  const at = r.at;
+  let o = g.head;
+  for (let i = 0; i < g.tileSets.length; i++) {
+    at[i] = o;
+    o += tileCount(raw, i) * g.tileSets[i]!.stride;
+  }
+  const base = o;
+  at[g.tileSets.length] = base;
+  const stride = g.stride;
+  const n = rawCount(raw);
+  let end = n;
+  if (n > 0) {
+    const last = raw[base + (n - 1) * stride] as number;
+    if (g.includeCurrent ? last > t : last >= t) end = g.includeCurrent ? upperBound(raw, base, stride, n, t) : lowerBound(raw, base, stride, end, t);
+  }
   const acc = r.acc;
   for (let k = 0; k < r.plans.length; k++) {
     const pr = r.plans[k]!;
     const plan = pr.plan;
     acc.reset(plan.fields);
+    // raw events from index `start` (to `end`) belong to the window
+    let start = 0;
     if (plan.kind === 'lifetime') {
       if (g.life) {
         // the lifetime partial as a one-record range ([unused slot, partial…])
-        const o = lifeAt(g) - 1;
-        acc.addTiles(raw, o, o + 1 + g.life.width, 1 + g.life.width, pr.slots, plan.distinct);
+        const l = lifeAt(g) - 1;
+        acc.addTiles(raw, l, l + 1 + g.life.width, 1 + g.life.width, pr.slots, plan.distinct);
       }
-      if (hasRaw) addRaw(acc, g, raw, plan, -Infinity, true, t);
     } else if (plan.tileSet < 0) {
-      if (hasRaw) {
-        if (plan.kind === 'sliding') addRaw(acc, g, raw, plan, t - plan.size, false, t);
-        else addRaw(acc, g, raw, plan, floorTo(t, plan.size), true, t);
-      }
+      if (plan.kind === 'sliding') start = upperBound(raw, base, stride, end, t - plan.size);
+      else start = lowerBound(raw, base, stride, end, floorTo(t, plan.size));
     } else {
       const ts = g.tileSets[plan.tileSet]!;
       const lo = tiledLow(plan, ts.precision, t);
       const folded = foldedTo(ts, newest, g.allowedLateness);
       if (lo < folded) {
-        const at = tilesAt(g, raw, plan.tileSet);
-        const stride = ts.stride;
-        const end = at + tileCount(raw, plan.tileSet) * stride;
-        const from = firstTileFrom(raw, at, (end - at) / stride, stride, lo);
+        const first = at[plan.tileSet]!;
+        const tStride = ts.stride;
+        const last = at[plan.tileSet + 1]!;
+        const from = firstTileFrom(raw, first, (last - first) / tStride, tStride, lo);
         let to = from;
-        while (to < end && (raw[to] as number) < folded) to += stride;
-        acc.addTiles(raw, from, to, stride, pr.slots, plan.distinct);
+        while (to < last && (raw[to] as number) < folded) to += tStride;
+        acc.addTiles(raw, from, to, tStride, pr.slots, plan.distinct);
       }
-      if (hasRaw) addRaw(acc, g, raw, plan, Math.max(lo, folded), true, t);
+      start = lowerBound(raw, base, stride, end, Math.max(lo, folded));
     }
+    if (start < end) acc.addEvents(raw, base + start * stride, base + end * stride, stride, plan.fields, plan.distinct);
     finalize(pr, acc, out);
   }
 }

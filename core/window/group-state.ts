@@ -124,9 +124,10 @@ export class AggregatedGroupState {
 
   /**
    * `read` into `out`, indexed like the group's features (spec order), without an object per read
+   * (a Float64Array, null as NaN, when every feature is numeric: `numericFeatures`)
    * (training-set replays). Returns whether the key has state.
    */
-  readInto(key: string, asOf: number, out: AggValue[]): boolean {
+  readInto(key: string, asOf: number, out: AggValue[] | Float64Array): boolean {
     checkAsOf(asOf);
     const raw = this.raws.get(key);
     if (raw === undefined) emptyValuesInto(this.g, out);

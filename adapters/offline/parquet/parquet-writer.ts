@@ -9,14 +9,17 @@
  * `INT64` with `TIMESTAMP_MILLIS` (DuckDB, Spark and Athena read them as timestamps).
  *
  * Rows are appended one row group at a time (`writeRowGroup`), so a file of any size is written
- * with the memory of one row group. Not thread-safe; one writer per file.
+ * with the memory of one row group. `writeRowGroupAsync` compresses GZIP pages on libuv's thread
+ * pool (native zlib) while the caller encodes the next row group. A column chunk of another Parquet
+ * file can be copied as stored (`CopiedChunk`: pages, codec, encodings and statistics kept), which
+ * is how training sets carry label columns through. Not thread-safe; one writer per file.
  */
 import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
-import { gzipSync } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import type { ColumnChunk, ColumnMetaData, Encoding, FileMetaData, RowGroup, SchemaElement, Statistics } from 'hyparquet';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 
@@ -33,10 +36,30 @@ export type ColumnValues = ArrayLike<unknown>;
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
 
-/** A column to write; `required` columns hold no nulls (no definition levels: faster to read). */
-export type WriterColumn = OfflineColumn & { readonly required?: boolean };
+/**
+ * A column to write; `required` columns hold no nulls (no definition levels: faster to read).
+ * `element`: the schema element as given (for columns whose chunks are copied from another file).
+ */
+export type WriterColumn = OfflineColumn & { readonly required?: boolean; readonly element?: SchemaElement };
+
+/**
+ * One column chunk of another Parquet file, to be written as stored: `bytes` are the chunk's pages
+ * (from its dictionary page, or first data page, on), `meta` its column metadata as read, whose
+ * page offsets are relative to `sourceOffset` (the chunk's first byte in its file).
+ */
+export interface CopiedChunk {
+  readonly kind: 'copied-chunk';
+  readonly bytes: Uint8Array;
+  readonly meta: ColumnMetaData;
+  readonly sourceOffset: number;
+}
+
+function isCopied(v: ColumnValues | CopiedChunk): v is CopiedChunk {
+  return (v as CopiedChunk).kind === 'copied-chunk';
+}
 
 export function schemaElement(col: WriterColumn): SchemaElement {
+  if (col.element) return { ...col.element, name: col.name };
   const base = { name: col.name, repetition_type: col.required ? ('REQUIRED' as const) : ('OPTIONAL' as const) };
   switch (col.type) {
     case 'string':
@@ -105,6 +128,17 @@ function longNumber(v: unknown): number {
   throw new TypeError(`expected an integer, got ${typeof v}`);
 }
 
+/** A column of a row group encoded, before compression. */
+interface PreparedColumn {
+  readonly dict: { readonly body: Uint8Array; readonly numValues: number } | null;
+  readonly levels: Uint8Array;
+  readonly body: Uint8Array;
+  readonly encoding: Encoding;
+  readonly nulls: number;
+  readonly rows: number;
+  readonly statistics: Statistics | undefined;
+}
+
 interface EncodedColumn {
   pages: Uint8Array[];
   encodings: Encoding[];
@@ -122,6 +156,8 @@ export class ParquetStreamWriter {
   private finished = false;
 
   private readonly codec: ParquetCodec;
+  /** Row groups of `writeRowGroupAsync` not yet written to the sink, oldest first. */
+  private readonly inFlight: Array<Promise<void>> = [];
 
   constructor(
     private readonly sink: ByteSink,
@@ -148,20 +184,95 @@ export class ParquetStreamWriter {
     this.offset += bytes.length;
   }
 
-  /** Appends one row group; `data[i]` holds column i's values for rows `0 .. rows-1`. */
-  writeRowGroup(data: readonly ColumnValues[], rows = data[0]?.length ?? 0): void {
+  /**
+   * Appends one row group; `data[i]` holds column i's values for rows `0 .. rows-1`, or a chunk
+   * copied as stored from another file. Must not be mixed with a pending `writeRowGroupAsync`.
+   */
+  writeRowGroup(data: readonly (ColumnValues | CopiedChunk)[], rows = rowsOf(data)): void {
+    if (this.inFlight.length > 0) throw new Error('parquet writer: writeRowGroup while an async row group is pending (await flush())');
+    const prepared = this.prepareRowGroup(data, rows);
+    if (prepared === null) return;
+    this.emitRowGroup(prepared.map((p) => (p === null || 'kind' in p ? p : this.assemble(p, p.dict ? this.compress(p.dict.body) : null, this.compress(p.body)))), rows);
+  }
+
+  /**
+   * `writeRowGroup` with GZIP pages compressed on libuv's thread pool: encodes the columns now,
+   * returns once at most one earlier row group is still being compressed (so the caller encodes the
+   * next row group meanwhile), and emits row groups in order. `flush()` waits for all of them;
+   * `finish()` must come after it. Other codecs compress on the calling thread.
+   */
+  async writeRowGroupAsync(data: readonly (ColumnValues | CopiedChunk)[], rows = rowsOf(data)): Promise<void> {
+    const prepared = this.prepareRowGroup(data, rows);
+    if (prepared === null) return;
+    const columns = Promise.all(
+      prepared.map(async (p) => {
+        if (p === null || 'kind' in p) return p;
+        const [dict, body] = await Promise.all([p.dict ? this.compressAsync(p.dict.body) : null, this.compressAsync(p.body)]);
+        return this.assemble(p, dict, body);
+      }),
+    );
+    const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+    const done = previous.then(async () => this.emitRowGroup(await columns, rows));
+    this.inFlight.push(done);
+    done.then(
+      () => this.inFlight.splice(this.inFlight.indexOf(done), 1),
+      () => undefined,
+    );
+    if (this.inFlight.length > 1) await this.inFlight[this.inFlight.length - 2];
+  }
+
+  /** Waits until every row group given to `writeRowGroupAsync` is written to the sink. */
+  async flush(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1];
+  }
+
+  private prepareRowGroup(data: readonly (ColumnValues | CopiedChunk)[], rows: number): Array<PreparedColumn | CopiedChunk | null> | null {
     if (this.finished) throw new Error('parquet writer already finished');
     if (data.length !== this.columns.length) throw new Error(`expected ${this.columns.length} columns, got ${data.length}`);
-    if (rows === 0) return;
+    if (rows === 0) return null;
+    return data.map((values, c) => {
+      const col = this.columns[c]!;
+      if (isCopied(values)) {
+        if (Number(values.meta.num_values) !== rows && !this.columns[c]!.element?.repetition_type?.startsWith('REPEATED')) {
+          throw new Error(`column ${col.name}: the copied chunk holds ${values.meta.num_values} values for ${rows} rows`);
+        }
+        return values;
+      }
+      if (col.element) throw new Error(`column ${col.name}: declared with a schema element, it takes copied chunks only`);
+      if (values.length < rows) throw new Error(`column ${col.name}: ${values.length} values for ${rows} rows`);
+      return this.prepareColumn(col, values, rows);
+    });
+  }
+
+  private emitRowGroup(encoded: Array<EncodedColumn | CopiedChunk | null>, rows: number): void {
     const start = this.offset;
     const chunks: ColumnChunk[] = [];
     for (let c = 0; c < this.columns.length; c++) {
       const col = this.columns[c]!;
-      const values = data[c]!;
-      if (values.length < rows) throw new Error(`column ${col.name}: ${values.length} values for ${rows} rows`);
       const element = this.schema[c + 1]!;
-      const enc = this.encodeColumn(col, values, rows);
+      const enc = encoded[c]!;
       const chunkStart = this.offset;
+      if ('kind' in enc) {
+        this.emit(enc.bytes);
+        const shift = (v: bigint | undefined): bigint | undefined => (v === undefined ? undefined : v - BigInt(enc.sourceOffset) + BigInt(chunkStart));
+        const m = enc.meta;
+        const meta: ColumnMetaData = {
+          type: m.type,
+          encodings: m.encodings,
+          path_in_schema: [col.name],
+          codec: m.codec,
+          num_values: m.num_values,
+          total_compressed_size: m.total_compressed_size,
+          total_uncompressed_size: m.total_uncompressed_size,
+          data_page_offset: shift(m.data_page_offset)!,
+          dictionary_page_offset: m.dictionary_page_offset !== undefined && m.dictionary_page_offset >= BigInt(enc.sourceOffset) ? shift(m.dictionary_page_offset) : undefined,
+          // min/max statistics are decoded by the reader into display values; only counts are kept
+          statistics: m.statistics ? { null_count: m.statistics.null_count, distinct_count: m.statistics.distinct_count } : undefined,
+          encoding_stats: m.encoding_stats,
+        };
+        chunks.push({ file_offset: BigInt(chunkStart), meta_data: meta });
+        continue;
+      }
       for (const p of enc.pages) this.emit(p);
       const size = this.offset - chunkStart;
       const meta: ColumnMetaData = {
@@ -185,6 +296,7 @@ export class ParquetStreamWriter {
   /** Writes the footer. The sink then holds a complete Parquet file. */
   finish(): void {
     if (this.finished) return;
+    if (this.inFlight.length > 0) throw new Error('parquet writer: finish() while async row groups are pending (await flush())');
     this.finished = true;
     const metadata: FileMetaData = {
       version: 2,
@@ -204,6 +316,11 @@ export class ParquetStreamWriter {
     this.emit(toBytes(w));
   }
 
+  private compressAsync(page: Uint8Array): Promise<Uint8Array> {
+    if (this.codec !== 'gzip') return Promise.resolve(this.compress(page));
+    return new Promise((resolve, reject) => gzip(page, { level: 1 }, (err, out) => (err ? reject(err) : resolve(out))));
+  }
+
   private compress(page: Uint8Array): Uint8Array {
     if (this.codec === 'none') return page;
     if (this.codec === 'gzip') return gzipSync(page, { level: 1 });
@@ -212,7 +329,7 @@ export class ParquetStreamWriter {
     return toBytes(w);
   }
 
-  private encodeColumn(col: WriterColumn, values: ColumnValues, rows: number): EncodedColumn {
+  private prepareColumn(col: WriterColumn, values: ColumnValues, rows: number): PreparedColumn {
     // definition levels (for doubles NaN is null too: Fenestra features are never NaN, and typed
     // Float64Array columns use NaN for "no value")
     const isNull = col.type === 'double' ? isNullOrNaN : isNullish;
@@ -232,9 +349,7 @@ export class ParquetStreamWriter {
       levels = toBytes(w);
     }
     const present = rows - nulls;
-    const pages: Uint8Array[] = [];
-    let dictionaryPageSize = 0;
-    let uncompressedSize = 0;
+    let dict: PreparedColumn['dict'] = null;
     let encoding: Encoding = 'PLAIN';
     let body: Uint8Array;
     let statistics: Statistics | undefined;
@@ -312,7 +427,7 @@ export class ParquetStreamWriter {
         break;
       }
       case 'string': {
-        const dict = new Map<string, number>();
+        const dictionary = new Map<string, number>();
         const idx = new Array<number>(present);
         let j = 0;
         let plainBytes = 0;
@@ -320,31 +435,20 @@ export class ParquetStreamWriter {
           const v = values[i];
           if (isNull(v)) continue;
           const s = typeof v === 'string' ? v : String(v);
-          let k = dict.get(s);
+          let k = dictionary.get(s);
           if (k === undefined) {
-            k = dict.size;
-            dict.set(s, k);
+            k = dictionary.size;
+            dictionary.set(s, k);
           }
           idx[j++] = k;
           plainBytes += s.length;
         }
-        if (present > 0 && dict.size * 2 <= present) {
+        if (present > 0 && dictionary.size * 2 <= present) {
           // dictionary page (PLAIN byte arrays) + RLE_DICTIONARY indices
           const d = new Bytes(16);
-          for (const s of dict.keys()) writeByteArray(d, s);
-          const dictBody = this.compress(d.view());
-          const hw = new ByteWriter();
-          writePageHeader(hw, {
-            type: 'DICTIONARY_PAGE',
-            uncompressed_page_size: d.len,
-            compressed_page_size: dictBody.length,
-            dictionary_page_header: { num_values: dict.size, encoding: 'PLAIN' },
-          });
-          const header = toBytes(hw);
-          pages.push(header, dictBody);
-          dictionaryPageSize = header.length + dictBody.length;
-          uncompressedSize += header.length + d.len;
-          const bitWidth = Math.max(1, Math.ceil(Math.log2(dict.size)));
+          for (const s of dictionary.keys()) writeByteArray(d, s);
+          dict = { body: d.view(), numValues: dictionary.size };
+          const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.size)));
           const iw = new ByteWriter();
           iw.appendUint8(bitWidth);
           writeRleBitPackedHybrid(iw, idx, bitWidth);
@@ -363,28 +467,54 @@ export class ParquetStreamWriter {
       }
     }
 
-    const compressed = this.compress(body);
+    return { dict, levels, body, encoding, nulls, rows, statistics };
+  }
+
+  /** Page headers and pages of a prepared column, given its compressed dictionary and data bodies. */
+  private assemble(p: PreparedColumn, dictCompressed: Uint8Array | null, compressed: Uint8Array): EncodedColumn {
+    const pages: Uint8Array[] = [];
+    let dictionaryPageSize = 0;
+    let uncompressedSize = 0;
+    if (p.dict) {
+      const hw = new ByteWriter();
+      writePageHeader(hw, {
+        type: 'DICTIONARY_PAGE',
+        uncompressed_page_size: p.dict.body.length,
+        compressed_page_size: dictCompressed!.length,
+        dictionary_page_header: { num_values: p.dict.numValues, encoding: 'PLAIN' },
+      });
+      const header = toBytes(hw);
+      pages.push(header, dictCompressed!);
+      dictionaryPageSize = header.length + dictCompressed!.length;
+      uncompressedSize += header.length + p.dict.body.length;
+    }
     const hw = new ByteWriter();
     writePageHeader(hw, {
       type: 'DATA_PAGE_V2',
-      uncompressed_page_size: levels.length + body.length,
-      compressed_page_size: levels.length + compressed.length,
+      uncompressed_page_size: p.levels.length + p.body.length,
+      compressed_page_size: p.levels.length + compressed.length,
       data_page_header_v2: {
-        num_values: rows,
-        num_nulls: nulls,
-        num_rows: rows,
-        encoding,
-        definition_levels_byte_length: levels.length,
+        num_values: p.rows,
+        num_nulls: p.nulls,
+        num_rows: p.rows,
+        encoding: p.encoding,
+        definition_levels_byte_length: p.levels.length,
         repetition_levels_byte_length: 0,
         is_compressed: this.codec !== 'none',
       },
     });
     const header = toBytes(hw);
-    uncompressedSize += header.length + levels.length + body.length;
-    pages.push(header, levels, compressed);
-    const encodings: Encoding[] = encoding === 'RLE_DICTIONARY' ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
-    return { pages, encodings, dictionaryPageSize, uncompressedSize, statistics };
+    uncompressedSize += header.length + p.levels.length + p.body.length;
+    pages.push(header, p.levels, compressed);
+    const encodings: Encoding[] = p.encoding === 'RLE_DICTIONARY' ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
+    return { pages, encodings, dictionaryPageSize, uncompressedSize, statistics: p.statistics };
   }
+}
+
+function rowsOf(data: readonly (ColumnValues | CopiedChunk)[]): number {
+  const first = data[0];
+  if (first === undefined) return 0;
+  return isCopied(first) ? Number(first.meta.num_values) : first.length;
 }
 
 function writeByteArray(b: Bytes, s: string): void {

@@ -8,7 +8,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 import { FenestraError } from '../../../core/errors.js';
 import { makeS3Client, S3BlobStore, type S3Options } from './blob-store.js';
-import { openParquetBytes, parquetColumns, readRowGroups } from './parquet-reader.js';
+import type { ColumnMetaData } from 'hyparquet';
+import { openParquetBytes, parquetColumns, readRowGroups, type ParquetBytes } from './parquet-reader.js';
 
 export interface Table {
   readonly rows: number;
@@ -77,67 +78,193 @@ export async function resolveInputs(locations: readonly string[], opts: ReadTabl
   return { files, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }
 
-/** Reads every file behind `locations` into one table. */
+/** A table file read into memory (Parquet files opened: footer parsed). */
+export interface LoadedFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly parquet: ParquetBytes | null;
+}
+
+/** Loads every file behind `locations` into memory (for callers that reuse the bytes, e.g. to copy column chunks). */
+export async function loadFiles(locations: readonly string[], opts: ReadTableOptions = {}): Promise<LoadedFile[]> {
+  const { files, close } = await resolveInputs(locations, opts);
+  try {
+    if (files.length === 0) throw new FenestraError('BAD_REQUEST', `no Parquet or NDJSON files at ${locations.join(', ')}`, { path: 'input' });
+    const out: LoadedFile[] = [];
+    for (const f of files) {
+      const bytes = await f.load();
+      out.push({ name: f.name, bytes, parquet: /\.parquet$/i.test(f.name) ? openParquetBytes(bytes) : null });
+    }
+    return out;
+  } finally {
+    await close();
+  }
+}
+
+/** Reads every file behind `locations` into one table (one file in memory at a time). */
 export async function readTable(locations: readonly string[], opts: ReadTableOptions = {}): Promise<Table> {
   const { files, close } = await resolveInputs(locations, opts);
   try {
     if (files.length === 0) throw new FenestraError('BAD_REQUEST', `no Parquet or NDJSON files at ${locations.join(', ')}`, { path: 'input' });
-    const chunks = new Map<string, ArrayLike<unknown>[]>();
-    const types = new Map<string, OfflineColumn['type'] | 'unknown'>();
-    let names: string[] | null = opts.columns ? [...opts.columns] : null;
-    let rows = 0;
+    const b = new TableBuilder(opts);
     for (const f of files) {
       const bytes = await f.load();
-      if (/\.parquet$/i.test(f.name)) {
-        const pq = openParquetBytes(bytes);
-        const cols = parquetColumns(pq.metadata);
-        const present = new Set(cols.map((c) => c.name));
-        for (const c of cols) if (!types.has(c.name)) types.set(c.name, c.type);
-        if (!names) names = cols.map((c) => c.name);
-        const want = names.filter((n) => present.has(n));
-        for (const n of names) {
-          if (!present.has(n) && !opts.optionalColumns?.includes(n)) {
-            throw new FenestraError('BAD_REQUEST', `column "${n}" not found in ${f.name} (it has: ${cols.map((c) => c.name).join(', ')})`, { path: n });
-          }
-        }
-        await readRowGroups(pq, want, (rg) => {
-          for (const n of names!) push(chunks, n, rg.columns.get(n) ?? new Array(rg.rows).fill(null));
-          rows += rg.rows;
-          opts.onProgress?.(rows);
-        });
-      } else {
-        // column-wise as lines are parsed (no object kept per row)
-        let cols: unknown[][] | null = null;
-        let n = 0;
-        forEachLine(bytes, (line, lineNo) => {
-          if (line.trim() === '') return;
-          let o: Record<string, unknown>;
-          try {
-            o = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
-          }
-          if (o === null || typeof o !== 'object') throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
-          if (!names) names = Object.keys(o);
-          if (!cols) cols = names.map(() => []);
-          for (let c = 0; c < names.length; c++) cols[c]!.push(o[names[c]!] ?? null);
-          n++;
-        });
-        for (let c = 0; c < (names ?? []).length; c++) {
-          const name = names![c]!;
-          if (!types.has(name)) types.set(name, 'unknown');
-          push(chunks, name, cols ? cols[c]! : []);
-        }
-        rows += n;
-        opts.onProgress?.(rows);
-      }
+      await b.add({ name: f.name, bytes, parquet: /\.parquet$/i.test(f.name) ? openParquetBytes(bytes) : null });
     }
-    const columns = new Map<string, ArrayLike<unknown>>();
-    for (const n of names ?? []) columns.set(n, concatChunks(chunks.get(n) ?? [], rows));
-    return { rows, columns, types, names: names ?? [] };
+    return b.finish();
   } finally {
     await close();
   }
+}
+
+/** Reads loaded files into one table. */
+export async function readLoaded(files: readonly LoadedFile[], opts: ReadTableOptions = {}): Promise<Table> {
+  const b = new TableBuilder(opts);
+  for (const f of files) await b.add(f);
+  return b.finish();
+}
+
+/** Concatenates the columns of table files, in order. */
+class TableBuilder {
+  private readonly chunks = new Map<string, ArrayLike<unknown>[]>();
+  private readonly types = new Map<string, OfflineColumn['type'] | 'unknown'>();
+  private names: string[] | null;
+  private rows = 0;
+
+  constructor(private readonly opts: ReadTableOptions) {
+    this.names = opts.columns ? [...opts.columns] : null;
+  }
+
+  async add(f: LoadedFile): Promise<void> {
+    const opts = this.opts;
+    if (f.parquet) {
+      const pq = f.parquet;
+      const cols = parquetColumns(pq.metadata);
+      const present = new Set(cols.map((c) => c.name));
+      for (const c of cols) if (!this.types.has(c.name)) this.types.set(c.name, c.type);
+      const names = (this.names ??= cols.map((c) => c.name));
+      const want = names.filter((n) => present.has(n));
+      for (const n of names) {
+        if (!present.has(n) && !opts.optionalColumns?.includes(n)) {
+          throw new FenestraError('BAD_REQUEST', `column "${n}" not found in ${f.name} (it has: ${cols.map((c) => c.name).join(', ')})`, { path: n });
+        }
+      }
+      // INT64 timestamps in ms/µs are read as plain INT64 and converted without a BigInt per value
+      const { file, epochMs } = withRawTimestamps(pq, want);
+      await readRowGroups(file, want, (rg) => {
+        for (const n of names) {
+          const col = rg.columns.get(n);
+          const unit = epochMs.get(n);
+          this.push(n, col === undefined ? new Array(rg.rows).fill(null) : unit !== undefined ? int64ToEpochMs(col, unit) : col);
+        }
+        this.rows += rg.rows;
+        opts.onProgress?.(this.rows);
+      });
+    } else {
+      // column-wise as lines are parsed (no object kept per row)
+      let cols: unknown[][] | null = null;
+      let n = 0;
+      forEachLine(f.bytes, (line, lineNo) => {
+        if (line.trim() === '') return;
+        let o: Record<string, unknown>;
+        try {
+          o = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
+        }
+        if (o === null || typeof o !== 'object') throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
+        if (!this.names) this.names = Object.keys(o);
+        if (!cols) cols = this.names.map(() => []);
+        for (let c = 0; c < this.names.length; c++) cols[c]!.push(o[this.names[c]!] ?? null);
+        n++;
+      });
+      for (let c = 0; c < (this.names ?? []).length; c++) {
+        const name = this.names![c]!;
+        if (!this.types.has(name)) this.types.set(name, 'unknown');
+        this.push(name, cols ? cols[c]! : []);
+      }
+      this.rows += n;
+      opts.onProgress?.(this.rows);
+    }
+  }
+
+  private push(name: string, data: ArrayLike<unknown>): void {
+    let list = this.chunks.get(name);
+    if (!list) this.chunks.set(name, (list = []));
+    list.push(data);
+  }
+
+  finish(): Table {
+    const columns = new Map<string, ArrayLike<unknown>>();
+    for (const n of this.names ?? []) columns.set(n, concatChunks(this.chunks.get(n) ?? [], this.rows));
+    return { rows: this.rows, columns, types: this.types, names: this.names ?? [] };
+  }
+}
+
+/**
+ * The file with the `TIMESTAMP_MILLIS` / `TIMESTAMP_MICROS` annotations of the `want` columns
+ * removed (so the reader returns their INT64 values as they are), and the divisor to epoch ms of
+ * each such column.
+ */
+function withRawTimestamps(pq: ParquetBytes, want: readonly string[]): { file: ParquetBytes; epochMs: Map<string, number> } {
+  const epochMs = new Map<string, number>();
+  const wanted = new Set(want);
+  const schema = pq.metadata.schema.map((el, i) => {
+    if (i === 0 || el.num_children || !wanted.has(el.name) || el.type !== 'INT64') return el;
+    const unit =
+      el.converted_type === 'TIMESTAMP_MILLIS' || (el.logical_type?.type === 'TIMESTAMP' && el.logical_type.unit === 'MILLIS') ? 1
+        : el.converted_type === 'TIMESTAMP_MICROS' || (el.logical_type?.type === 'TIMESTAMP' && el.logical_type.unit === 'MICROS') ? 1000
+          : 0;
+    if (unit === 0) return el;
+    epochMs.set(el.name, unit);
+    const { converted_type: _c, logical_type: _l, ...plain } = el;
+    return plain;
+  });
+  if (epochMs.size === 0) return { file: pq, epochMs };
+  return { file: { buffer: pq.buffer, metadata: { ...pq.metadata, schema } }, epochMs };
+}
+
+/**
+ * INT64 values (a BigInt64Array, or an array with nulls) as epoch ms numbers: value / unit, floored,
+ * like the reader's timestamp parsers. Exact while |value| < 2^53.
+ */
+function int64ToEpochMs(col: ArrayLike<unknown>, unit: number): ArrayLike<unknown> {
+  const n = col.length;
+  if (col instanceof BigInt64Array) {
+    const words = new Int32Array(col.buffer, col.byteOffset, n * 2);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const hi = words[2 * i + 1]!;
+      const v = hi * 4294967296 + (words[2 * i]! >>> 0);
+      if (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER) return slowInt64ToEpochMs(col, unit);
+      out[i] = unit === 1 ? v : Math.floor(v / unit);
+    }
+    return out;
+  }
+  return slowInt64ToEpochMs(col, unit);
+}
+
+function slowInt64ToEpochMs(col: ArrayLike<unknown>, unit: number): unknown[] {
+  const out = new Array<unknown>(col.length);
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    out[i] = typeof v === 'bigint' ? (unit === 1 ? Number(v) : Math.floor(Number(v) / unit)) : v ?? null;
+  }
+  return out;
+}
+
+/** Where column `name`'s chunk of row group `rg` lies in a Parquet file (undefined when it cannot be copied as stored). */
+export function columnChunkOf(file: LoadedFile, rg: number, name: string): { bytes: Uint8Array; meta: ColumnMetaData; sourceOffset: number } | undefined {
+  const group = file.parquet?.metadata.row_groups[rg];
+  const chunk = group?.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name);
+  const meta = chunk?.meta_data;
+  if (!chunk || !meta || chunk.file_path) return undefined;
+  const data = meta.data_page_offset;
+  const dict = meta.dictionary_page_offset;
+  const start = Number(dict !== undefined && dict > 0n && dict < data ? dict : data);
+  const end = start + Number(meta.total_compressed_size);
+  if (start < 4 || end > file.bytes.length) return undefined;
+  return { bytes: file.bytes.subarray(start, end), meta, sourceOffset: start };
 }
 
 /** Calls `fn` for every line of UTF-8 `bytes`, decoding in blocks (files may exceed V8's string limit). */
@@ -160,19 +287,18 @@ function forEachLine(bytes: Uint8Array, fn: (line: string, lineNo: number) => vo
   }
 }
 
-function push(chunks: Map<string, ArrayLike<unknown>[]>, name: string, data: ArrayLike<unknown>): void {
-  let list = chunks.get(name);
-  if (!list) chunks.set(name, (list = []));
-  list.push(data);
-}
-
 function concatChunks(parts: ArrayLike<unknown>[], rows: number): ArrayLike<unknown> {
   if (parts.length === 1 && parts[0]!.length === rows) return parts[0]!;
-  const out = new Array<unknown>(rows);
-  let off = 0;
-  for (const p of parts) {
-    for (let i = 0; i < p.length; i++) out[off + i] = p[i];
-    off += p.length;
+  if (parts.length > 0 && parts.every((p) => p instanceof Float64Array)) {
+    const out = new Float64Array(rows);
+    let off = 0;
+    for (const p of parts as Float64Array[]) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
   }
+  const out: unknown[] = [];
+  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
   return out;
 }
