@@ -1,6 +1,7 @@
 /**
- * Runs the Go load generator once (one URL at one constant rate) and returns its JSON result.
- * Latencies are microseconds from the HDR histograms of bench/loadgen (see main.go).
+ * Runs the Go load generator once (one constant-rate schedule over one or more URLs, alternating in
+ * blocks) and returns its JSON output. Latencies are microseconds from the HDR histograms of
+ * bench/loadgen (see main.go).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ export interface Percentiles {
 export interface LoadgenResult {
   readonly target: string;
   readonly rate: number;
-  readonly durationMs: number;
+  /** Measured time this target had (its blocks). */
+  readonly measuredMs: number;
   readonly connections: number;
   readonly scheduled: number;
   readonly sent: number;
@@ -36,12 +38,22 @@ export interface LoadgenResult {
   readonly serviceUs: Percentiles;
   /** Actual send − scheduled send. */
   readonly sendLagUs: Percentiles;
-  readonly cpuMs: number;
   readonly firstError?: string;
 }
 
+export interface LoadgenOutput {
+  readonly rate: number;
+  readonly blockMs: number;
+  /** The generator's own CPU time over the run. */
+  readonly cpuMs: number;
+  /** One per URL, in the order given. */
+  readonly results: readonly LoadgenResult[];
+}
+
 export interface LoadgenRun {
-  readonly url: string;
+  /** One URL, or several: the schedule alternates between them in blocks of `blockMs`. */
+  readonly urls: readonly string[];
+  readonly blockMs?: number;
   readonly rate: number;
   readonly durationMs: number;
   readonly warmupMs: number;
@@ -53,8 +65,8 @@ export interface LoadgenRun {
   readonly cpus?: string;
 }
 
-export async function runLoadgen(bin: string, run: LoadgenRun): Promise<LoadgenResult> {
-  const args = ['-url', run.url, '-rate', String(run.rate), '-duration', `${run.durationMs}ms`, '-warmup', `${run.warmupMs}ms`, '-method', run.method ?? 'GET'];
+export async function runLoadgen(bin: string, run: LoadgenRun): Promise<LoadgenOutput> {
+  const args = [...run.urls.flatMap((u) => ['-url', u]), '-block', `${run.blockMs ?? 250}ms`, '-rate', String(run.rate), '-duration', `${run.durationMs}ms`, '-warmup', `${run.warmupMs}ms`, '-method', run.method ?? 'GET'];
   args.push('-connections', String(run.connections ?? 64), '-timeout', `${run.timeoutMs ?? 2_000}ms`);
   let dir: string | undefined;
   if (run.body !== undefined) {
@@ -74,7 +86,7 @@ export async function runLoadgen(bin: string, run: LoadgenRun): Promise<LoadgenR
       c.once('exit', (code) => resolve({ code, out, err }));
     });
     if (code !== 0) throw new Error(`loadgen exited ${code}: ${err.trim()}`);
-    return JSON.parse(out) as LoadgenResult;
+    return JSON.parse(out) as LoadgenOutput;
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }

@@ -1,50 +1,47 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 var errBadResponse = errors.New("malformed HTTP response")
 
-// readResponse reads one HTTP/1.1 answer (status line, headers, a Content-Length or chunked body)
-// without allocating per request; it returns the status and whether the server closes the connection.
-func readResponse(r *bufio.Reader) (status int, closing bool, err error) {
-	line, err := r.ReadSlice('\n')
-	if err != nil {
-		return 0, false, err
-	}
-	// "HTTP/1.1 200 OK\r\n"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) {
-		return 0, false, fmt.Errorf("%w: status line %q", errBadResponse, line)
-	}
-	status, err = strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, false, fmt.Errorf("%w: status line %q", errBadResponse, line)
-	}
-	length := int64(-1)
-	chunked := false
-	for {
-		h, err := r.ReadSlice('\n')
-		if err != nil {
-			return 0, false, err
+// parseResponse looks for one whole HTTP/1.1 answer (status line, headers, a Content-Length or
+// chunked body) at the start of b. It returns its length (0 while b holds only part of it), its
+// status, and whether the server closes the connection after it. It does not allocate.
+func parseResponse(b []byte) (n int, status int, closing bool, err error) {
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(b) > 1<<16 {
+			return 0, 0, false, fmt.Errorf("%w: headers over 64 KiB", errBadResponse)
 		}
-		h = bytes.TrimRight(h, "\r\n")
-		if len(h) == 0 {
-			break
+		return 0, 0, false, nil
+	}
+	head := b[:end]
+	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	// "HTTP/1.1 200 OK"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, 0, false, fmt.Errorf("%w: status line %q", errBadResponse, line)
+	}
+	status, ok := digits(line[9:12])
+	if !ok {
+		return 0, 0, false, fmt.Errorf("%w: status line %q", errBadResponse, line)
+	}
+	length, chunked := -1, false
+	for len(rest) > 0 {
+		var h []byte
+		h, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, found := bytes.Cut(h, []byte(":"))
+		if !found {
+			return 0, 0, false, fmt.Errorf("%w: header %q", errBadResponse, h)
 		}
-		colon := bytes.IndexByte(h, ':')
-		if colon < 0 {
-			return 0, false, fmt.Errorf("%w: header %q", errBadResponse, h)
-		}
-		name, value := h[:colon], bytes.TrimSpace(h[colon+1:])
+		value = bytes.TrimSpace(value)
 		switch {
 		case bytes.EqualFold(name, []byte("content-length")):
-			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil {
-				return 0, false, fmt.Errorf("%w: content-length %q", errBadResponse, value)
+			if length, ok = digits(value); !ok {
+				return 0, 0, false, fmt.Errorf("%w: content-length %q", errBadResponse, value)
 			}
 		case bytes.EqualFold(name, []byte("transfer-encoding")):
 			chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
@@ -52,46 +49,93 @@ func readResponse(r *bufio.Reader) (status int, closing bool, err error) {
 			closing = bytes.EqualFold(value, []byte("close"))
 		}
 	}
+	body := end + 4
 	switch {
 	case chunked:
-		err = discardChunked(r)
+		m, err := chunkedLength(b[body:])
+		if m == 0 || err != nil {
+			return 0, 0, false, err
+		}
+		return body + m, status, closing, nil
 	case length >= 0:
-		_, err = r.Discard(int(length))
+		if len(b) < body+length {
+			return 0, 0, false, nil
+		}
+		return body + length, status, closing, nil
 	case status == 204 || status == 304 || status < 200:
+		return body, status, closing, nil
 	default:
-		return 0, false, fmt.Errorf("%w: no Content-Length and not chunked", errBadResponse)
+		return 0, 0, false, fmt.Errorf("%w: no Content-Length and not chunked", errBadResponse)
 	}
-	return status, closing, err
 }
 
-func discardChunked(r *bufio.Reader) error {
+// chunkedLength is the length of a whole chunked body (trailers included) at the start of b, 0 while incomplete.
+func chunkedLength(b []byte) (int, error) {
+	pos := 0
 	for {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			return err
+		eol := bytes.Index(b[pos:], []byte("\r\n"))
+		if eol < 0 {
+			return 0, nil
 		}
-		line = bytes.TrimRight(line, "\r\n")
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i]
+		size := b[pos : pos+eol]
+		if i := bytes.IndexByte(size, ';'); i >= 0 {
+			size = size[:i]
 		}
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
-		if err != nil {
-			return fmt.Errorf("%w: chunk size %q", errBadResponse, line)
+		n, ok := hex(bytes.TrimSpace(size))
+		if !ok {
+			return 0, fmt.Errorf("%w: chunk size %q", errBadResponse, size)
 		}
+		pos += eol + 2
 		if n == 0 {
-			// trailers until the empty line
+			// trailers, then the empty line
 			for {
-				t, err := r.ReadSlice('\n')
-				if err != nil {
-					return err
+				eol := bytes.Index(b[pos:], []byte("\r\n"))
+				if eol < 0 {
+					return 0, nil
 				}
-				if len(bytes.TrimRight(t, "\r\n")) == 0 {
-					return nil
+				pos += eol + 2
+				if eol == 0 {
+					return pos, nil
 				}
 			}
 		}
-		if _, err := r.Discard(int(n) + 2); err != nil {
-			return err
+		if len(b) < pos+n+2 {
+			return 0, nil
+		}
+		pos += n + 2
+	}
+}
+
+func digits(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func hex(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*16 + int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v*16 + int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v*16 + int(c-'A'+10)
+		default:
+			return 0, false
 		}
 	}
+	return v, true
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { FeatureValue } from '../../core/runtime/api.js';
+import type { FeatureRead } from '../../core/runtime/api.js';
 import { parseInstant } from '../../core/time/duration.js';
 import { fail } from '../errors.js';
 import { groupFeatureNames, resolveRefs } from '../feature-refs.js';
 import type { DaemonContext } from '../context.js';
 import { errorResponse } from './schemas.js';
+import { batchAnswerJson, oneAnswerJson, type GroupReads } from './features-json.js';
 
 interface OneQuery {
   asOf?: string;
@@ -73,7 +74,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const t0 = process.hrtime.bigint();
       const { group, key } = req.params;
       const g = spec.groups.get(group);
@@ -92,7 +93,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         ...(request === undefined ? {} : { request }),
       });
       getLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      return { group, key, found: r.found, asOf: r.asOf, version: r.version, features: r.values };
+      return reply.type('application/json; charset=utf-8').send(oneAnswerJson({ ...r, group, key }));
     },
   );
 
@@ -143,7 +144,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const t0 = process.hrtime.bigint();
       const body = req.body;
       const refs = resolveRefs(spec, body.features);
@@ -152,30 +153,26 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
       if (perKey && (body.request as unknown[]).length !== body.keys.length) {
         fail('BAD_REQUEST', `request has ${(body.request as unknown[]).length} entries for ${body.keys.length} keys`, 'request');
       }
-      const names: string[] = [];
-      for (const [g, fs] of refs) for (const f of fs) names.push(`${g}:${f}`);
-      const results = body.keys.map((key) => ({ key, found: {} as Record<string, boolean>, features: {} as Record<string, FeatureValue> }));
+      const groups: GroupReads[] = [];
       for (const [group, features] of refs) {
-        const refNames = features.map((f) => `${group}:${f}`);
+        // All of a group's features, in order: read them all (the reader then skips picking a subset).
+        const all = groupFeatureNames(spec.groups.get(group)!);
+        const wanted = features.length === all.length && features.every((f, i) => f === all[i]) ? undefined : features;
+        let reads: readonly FeatureRead[];
         if (perKey) {
           const reqs = body.request as Record<string, unknown>[];
-          for (let i = 0; i < body.keys.length; i++) {
-            const r = await engine.read(group, body.keys[i]!, { asOf, features, request: reqs[i]! });
-            results[i]!.found[group] = r.found;
-            const out = results[i]!.features;
-            for (let j = 0; j < features.length; j++) out[refNames[j]!] = r.values[features[j]!] ?? null;
-          }
+          const each: FeatureRead[] = [];
+          for (let i = 0; i < body.keys.length; i++) each.push(await engine.read(group, body.keys[i]!, { asOf, ...(wanted === undefined ? {} : { features: wanted }), request: reqs[i]! }));
+          reads = each;
         } else {
-          const rs = await engine.readMany(group, body.keys, { asOf, features, ...(body.request === undefined ? {} : { request: body.request as Record<string, unknown> }) });
-          rs.forEach((r, i) => {
-            results[i]!.found[group] = r.found;
-            const out = results[i]!.features;
-            for (let j = 0; j < features.length; j++) out[refNames[j]!] = r.values[features[j]!] ?? null;
-          });
+          reads = await engine.readMany(group, body.keys, { asOf, ...(wanted === undefined ? {} : { features: wanted }), ...(body.request === undefined ? {} : { request: body.request as Record<string, unknown> }) });
         }
+        groups.push({ group, features, reads });
       }
+      // Written as JSON text here (the schema above documents it; fastify sends a string as it is).
+      const text = batchAnswerJson(asOf, body.keys, groups);
       batchLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      return { asOf, features: names, results };
+      return reply.type('application/json; charset=utf-8').send(text);
     },
   );
 }

@@ -85,6 +85,11 @@ describe('the OpenAPI document at /docs/json', () => {
     const f = await matchesDocument(await fetch(`${d.url}/v1/features/cc_agg/doc-card?request.amount=24`), '/v1/features/{group}/{key}', 'get');
     expect(f.features).toMatchObject({ num_trans_last_10m: 1, amt_ratio2: 2 });
     await matchesDocument(await fetch(`${d.url}/v1/features/nope/1`), '/v1/features/{group}/{key}', 'get');
+    const batch = await matchesDocument(await post(`${d.url}/v1/features`, { keys: ['doc-card', 'nobody'], features: ['fraud_model'], request: { amount: 24 } }), '/v1/features', 'post');
+    expect(batch.results.map((r: any) => [r.key, r.found, r.features['cc_agg:num_trans_last_10m'], r.features['cc_agg:amt_ratio2'], r.features['cc_batch:avg_amt_last_1w']])).toEqual([
+      ['doc-card', { cc_agg: true, cc_batch: false }, 1, 2, null],
+      ['nobody', { cc_agg: false, cc_batch: false }, 0, null, null],
+    ]);
     const ws = await matchesDocument(await fetch(`${d.url}/v1/ws`), '/v1/ws', 'get');
     expect(ws.error.code).toBe('UPGRADE_REQUIRED');
     expect(await matchesDocument(await fetch(`${d.url}/FeatureGroup/cc_batch?RecordIdentifierValueAsString=nobody`), '/FeatureGroup/{name}', 'get')).toEqual({});
