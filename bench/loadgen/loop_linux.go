@@ -31,6 +31,7 @@ type econn struct {
 	buf      []byte
 	n        int
 	busy     bool
+	late     bool // its request timed out; the connection waits for the late answer before it is reused
 	inIdle   bool
 	tok      token
 	sentAt   time.Time
@@ -52,7 +53,8 @@ type loop struct {
 	epfd       int
 	byFd       []*econn
 	targets    []*tstate
-	inflight   int
+	inflight   int // requests written and not answered, late ones included
+	late       int
 	nextExpiry time.Time
 	events     []syscall.EpollEvent
 	noPwait2   bool
@@ -115,7 +117,7 @@ func runLoop(cfg config) ([]*stats, error) {
 		}
 		l.expire(now)
 		l.redial(now)
-		if next == total && l.inflight == 0 && l.queued() == 0 {
+		if next == total && l.inflight == l.late && l.queued() == 0 {
 			break
 		}
 		wake := l.nextExpiry
@@ -285,6 +287,18 @@ func (l *loop) onReadable(c *econn) {
 	st := c.t.st
 	c.busy = false
 	l.inflight--
+	if c.late {
+		// The answer to a request already counted as a timeout: the connection is free again.
+		c.late = false
+		l.late--
+		broken := err != nil || size != c.n || closing || eof
+		c.n = 0
+		if broken {
+			l.reconnect(c)
+		}
+		l.release(c)
+		return
+	}
 	switch {
 	case err != nil || size == 0 || size != c.n:
 		if c.tok.measured {
@@ -378,6 +392,19 @@ func (l *loop) expire(now time.Time) {
 			if !c.busy {
 				continue
 			}
+			if c.late {
+				// Still no answer long after the timeout: give the connection up.
+				if giveUp := c.deadline.Add(10 * l.cfg.timeout); now.Before(giveUp) {
+					l.noteExpiry(giveUp)
+				} else {
+					c.busy, c.late = false, false
+					l.inflight--
+					l.late--
+					l.reconnect(c)
+					l.release(c)
+				}
+				continue
+			}
 			if now.Before(c.deadline) {
 				l.noteExpiry(c.deadline)
 				continue
@@ -386,10 +413,11 @@ func (l *loop) expire(now time.Time) {
 				t.st.timeout++
 				t.st.note(errors.New("timeout"))
 			}
-			c.busy = false
-			l.inflight--
-			l.reconnect(c)
-			l.release(c)
+			// Counted now; the connection is reused once the late answer arrives (closing it would make
+			// the server do the request anyway, plus a new connection: a collapse under overload).
+			c.late = true
+			l.late++
+			l.noteExpiry(c.deadline.Add(10 * l.cfg.timeout))
 		}
 	}
 }

@@ -4,9 +4,9 @@
 // latency from the request's *scheduled* send time, not from when it was actually written: when the
 // server (or the pool) falls behind, the requests that should have been sent in the meantime are
 // charged the wait — coordinated omission is corrected by construction, as in wrk2. A request still
-// unanswered `-timeout` after its scheduled time is a timeout (counted, not in the histogram); so is
-// one whose deadline passed before a connection was free. Connection errors and non-2xx answers are
-// counted too. With several `-url`s the schedule alternates between them in blocks of `-block`, so a
+// unanswered `-timeout` after its scheduled time is a timeout (counted, not in the histogram; its
+// connection is reused once the late answer arrives); so is one whose deadline passed before a
+// connection was free. Connection errors and non-2xx answers are counted too. With several `-url`s the schedule alternates between them in blocks of `-block`, so a
 // route and its baseline see the same machine conditions (this matters on a shared machine). One JSON
 // object is printed on stdout.
 //
