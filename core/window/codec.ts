@@ -274,6 +274,104 @@ export function encodeEntityShared(g: CompiledGroup, a: Cells): Uint8Array {
 
 /** Encodes into the module's scratch writer; returns the length. */
 function encodeToScratch(g: CompiledGroup, a: Cells): number {
+  return g.numericWire ? encodeNumeric(g, a) : encodeGeneric(g, a);
+}
+
+/** Writes v (a non-negative safe integer) as a varuint at p; returns the next position. */
+function putVar(buf: Uint8Array, p: number, v: number): number {
+  if (v <= 0x7fffffff) {
+    let x = v | 0;
+    while (x >= 0x80) {
+      buf[p++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    buf[p++] = x;
+    return p;
+  }
+  while (v >= 0x80) {
+    const q = Math.floor(v / 0x80);
+    buf[p++] = (v - q * 0x80) | 0x80;
+    v = q;
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** Writes a partial by its wire list; returns the next position. */
+function putPartial(buf: Uint8Array, view: DataView, p: number, a: Cells, o: number, wire: readonly number[]): number {
+  for (let k = 0; k < wire.length; k++) {
+    const x = wire[k]!;
+    const v = a[o + (x >> 1)] as number;
+    if ((x & 1) === 0) p = putVar(buf, p, v);
+    else {
+      view.setFloat64(p, v, true);
+      p += 8;
+    }
+  }
+  return p;
+}
+
+/**
+ * `encodeGeneric` for groups whose slots are all numbers (the common case): the same bytes, written
+ * after one bound check (every varuint takes at most 8 bytes, as does every f64).
+ */
+function encodeNumeric(g: CompiledGroup, a: Cells): number {
+  const newest = a[H_NEWEST] as number;
+  const n = rawCount(a);
+  const stride = g.stride;
+  const sets = g.tileSets;
+  let bound = 33 + n * 8 * stride + (g.life ? 8 * g.life.wire!.length : 0);
+  let base = g.head;
+  for (let i = 0; i < sets.length; i++) {
+    const c = tileCount(a, i);
+    bound += 8 + c * 8 * (1 + sets[i]!.partial.wire!.length);
+    base += c * sets[i]!.stride;
+  }
+  w.pos = 0;
+  w.ensure(bound);
+  const buf = w.buf;
+  const view = w.view;
+  buf[0] = FORMAT;
+  view.setUint32(1, g.layoutTag, true);
+  view.setFloat64(5, newest, true);
+  let p = putVar(buf, 13, a[H_VERSION] as number);
+  p = putVar(buf, p, n);
+  for (let e = 0; e < n; e++) {
+    const ri = base + e * stride;
+    p = putVar(buf, p, newest - (a[ri] as number));
+    for (let j = 1; j < stride; j++) {
+      view.setFloat64(p, a[ri + j] as number, true);
+      p += 8;
+    }
+  }
+  let at = g.head;
+  for (let i = 0; i < sets.length; i++) {
+    const ts = sets[i]!;
+    const count = tileCount(a, i);
+    const wire = ts.partial.wire!;
+    const prec = ts.precision;
+    p = putVar(buf, p, count);
+    let prev = floorTo(newest, prec) / prec;
+    for (let k = 0; k < count; k++, at += ts.stride) {
+      const idx = (a[at] as number) / prec;
+      p = putVar(buf, p, k === 0 ? prev - idx : idx - prev);
+      prev = idx;
+      p = putPartial(buf, view, p, a, at + 1, wire);
+    }
+  }
+  if (g.life) p = putPartial(buf, view, p, a, g.lifeAt, g.life.wire!);
+  view.setUint32(p, fnv1a(buf, p), true);
+  return p + 4;
+}
+
+/** `encodeEntity` through the checked writer whatever the group (tests compare it with the fast path). */
+export function encodeEntityGeneric(g: CompiledGroup, a: Cells): Uint8Array {
+  const n = encodeGeneric(g, a);
+  return w.buf.slice(0, n);
+}
+
+/** Encodes any group through the checked writer; returns the length. */
+function encodeGeneric(g: CompiledGroup, a: Cells): number {
   w.pos = 0;
   const newest = a[H_NEWEST] as number;
   w.u8(FORMAT);

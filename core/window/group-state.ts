@@ -20,6 +20,9 @@ import { emptyFrom } from './retention.js';
 
 export type { AggRead, AggValue } from './entity-read.js';
 
+/** Version written into an entity array that is no longer the key's (replaced or deleted). */
+const STALE = -1;
+
 export type ApplyOutcome = { ok: true; version: number } | { ok: false; code: 'EVENT_LATE'; reason: string };
 
 function iso(t: number): string {
@@ -45,10 +48,18 @@ export class AggregatedGroupState {
    * and a drain just moves the epoch on.
    */
   private dirtyKeys: string[] = [];
+  /**
+   * Beside each listed key, its array when it was listed (undefined when listed by a deletion), so
+   * that a checkpoint cut's `encode` calls need no second lookup. An array that `apply`, `restore`
+   * or `delete` replaces or drops gets the version STALE, and `encode` then looks the key up.
+   */
+  private dirtyArrays: Array<Cells | undefined> = [];
   private deleted: Set<string> | null = null;
   private epoch = 1;
-  /** `encode` calls left that return shared-slab views (see `encode`); 0 after any change. */
-  private sharedLeft = 0;
+  /** What the last `drainDirty` returned, for `encode` (see there); null after any change. */
+  private drainedKeys: string[] | null = null;
+  private drainedArrays: Array<Cells | undefined> = [];
+  private drainedAt = 0;
   private readonly values: RawValue[];
 
   constructor(spec: AggregatedGroupSpec, source: SourceSpec) {
@@ -87,6 +98,7 @@ export class AggregatedGroupState {
       this.raws.set(key, raw);
       if (this.deleted !== null && this.deleted.has(key)) setDirtyEpoch(g, raw, this.epoch); // listed by the deletion
     }
+    const first = raw;
     const newest = raw[H_NEWEST] as number;
     if (ts < newest - g.allowedLateness) {
       return {
@@ -106,11 +118,13 @@ export class AggregatedGroupState {
         if (after !== raw) this.raws.set(key, (raw = after));
       }
     }
+    if (raw !== first) first[H_VERSION] = STALE;
     if (dirtyEpoch(g, raw) !== this.epoch) {
       setDirtyEpoch(g, raw, this.epoch);
       this.dirtyKeys.push(key);
+      this.dirtyArrays.push(raw);
     }
-    this.sharedLeft = 0;
+    if (this.drainedKeys !== null) this.forgetDrained();
     return { ok: true, version };
   }
 
@@ -153,32 +167,44 @@ export class AggregatedGroupState {
    */
   drainDirty(): string[] {
     const keys = this.dirtyKeys;
+    this.drainedKeys = keys;
+    this.drainedArrays = this.dirtyArrays;
+    this.drainedAt = 0;
     this.dirtyKeys = [];
+    this.dirtyArrays = [];
     this.deleted = null;
     if (this.epoch === MAX_EPOCH) {
       // Once in 67M drains: clear every lane so that old epochs cannot come round again.
       for (const raw of this.raws.values()) setDirtyEpoch(this.g, raw, 0);
       this.epoch = 1;
     } else this.epoch++;
-    this.sharedLeft = keys.length;
-    return keys;
+    return keys.slice();
+  }
+
+  private forgetDrained(): void {
+    this.drainedKeys = null;
+    this.drainedArrays = [];
   }
 
   /**
    * Compact binary encoding of one entity's state (null for an unknown key); the bytes never change.
-   * The first n calls after `drainDirty` returned n keys, with no change in between (a checkpoint
-   * cut encoding what it drained), return views into a shared 1 MiB slab (see `encodeEntityShared`):
-   * cheap to make, but each keeps its slab alive, so a caller that keeps such values for long rather
-   * than writing them out should copy them. Every other call returns a fresh copy.
+   * Calls right after `drainDirty` for its keys in its order, with no change in between (a checkpoint
+   * cut encoding what it drained), take the arrays the drain kept (no second lookup) and return
+   * views into a shared 1 MiB slab (see `encodeEntityShared`): cheap to make, but each keeps its
+   * slab alive, so a caller that keeps such values for long rather than writing them out should copy
+   * them. Every other call returns a fresh copy.
    */
   encode(key: string): Uint8Array | null {
-    const raw = this.raws.get(key);
-    if (raw === undefined) return null;
-    if (this.sharedLeft > 0) {
-      this.sharedLeft--;
-      return encodeEntityShared(this.g, raw);
+    const keys = this.drainedKeys;
+    if (keys !== null && keys[this.drainedAt] === key) {
+      const i = this.drainedAt++;
+      let raw = this.drainedArrays[i];
+      if (this.drainedAt === keys.length) this.forgetDrained();
+      if (raw === undefined || raw[H_VERSION] === STALE) raw = this.raws.get(key);
+      return raw === undefined ? null : encodeEntityShared(this.g, raw);
     }
-    return encodeEntity(this.g, raw);
+    const raw = this.raws.get(key);
+    return raw === undefined ? null : encodeEntity(this.g, raw);
   }
 
   /**
@@ -192,8 +218,9 @@ export class AggregatedGroupState {
     const old = this.raws.get(key);
     // Not a change of its own, but a key that was listed stays listed (with its mark).
     if (old !== undefined ? dirtyEpoch(g, old) === this.epoch : this.deleted !== null && this.deleted.has(key)) setDirtyEpoch(g, raw, this.epoch);
+    if (old !== undefined) old[H_VERSION] = STALE;
     this.raws.set(key, raw);
-    this.sharedLeft = 0;
+    this.forgetDrained();
   }
 
   /** Forgets `key` (marks it dirty so a checkpoint / online flush sees the deletion). */
@@ -201,8 +228,12 @@ export class AggregatedGroupState {
     const raw = this.raws.get(key);
     if (raw === undefined) return;
     this.raws.delete(key);
-    this.sharedLeft = 0;
-    if (dirtyEpoch(this.g, raw) !== this.epoch) this.dirtyKeys.push(key);
+    raw[H_VERSION] = STALE;
+    this.forgetDrained();
+    if (dirtyEpoch(this.g, raw) !== this.epoch) {
+      this.dirtyKeys.push(key);
+      this.dirtyArrays.push(undefined);
+    }
     (this.deleted ??= new Set()).add(key);
   }
 

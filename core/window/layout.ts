@@ -41,6 +41,11 @@ export interface PartialLayout {
   /** Number of slots (count + every field's statistics). */
   readonly width: number;
   readonly fields: readonly FieldSlots[];
+  /**
+   * The partial's encoding (codec.ts) as a list of `slot · 2 + (1 for an f64, 0 for a varuint)`, in
+   * wire order; null when a slot holds a string or a distinct set (encoded by the generic path).
+   */
+  readonly wire: readonly number[] | null;
 }
 
 /** One set of tiles of width `precision`, shared by every feature of that precision. */
@@ -105,6 +110,8 @@ export interface CompiledGroup {
   readonly lifeAt: number;
   /** Header length: newest, version, counters, lifetime partial. */
   readonly head: number;
+  /** Whether every raw field is numeric and every partial has a `wire` (codec.ts's fast path). */
+  readonly numericWire: boolean;
   /** Slot holding the dirty epoch, and the lane's unit in it (1: low lane, alone in its slot; LANE: high lane). */
   readonly dirtySlot: number;
   readonly dirtyUnit: number;
@@ -147,7 +154,18 @@ function buildPartial(fields: readonly RawField[], uses: ReadonlyArray<{ agg: Ag
     for (const need of NEED_ORDER) if (needs.has(need)) slot[need] = width++;
     out.push({ field: f, numeric: fields[f]!.numeric, ...slot });
   }
-  return { width, fields: out };
+  return { width, fields: out, wire: wireOf(out) };
+}
+
+/** Wire order of a partial: count, then per field n, sum, m2, min, max, first, last (see codec.ts). */
+function wireOf(fields: readonly FieldSlots[]): number[] | null {
+  const wire = [0];
+  for (const fs of fields) {
+    if (fs.distinct >= 0 || (!fs.numeric && (fs.first >= 0 || fs.last >= 0))) return null;
+    if (fs.n >= 0) wire.push(fs.n * 2);
+    for (const s of [fs.sum, fs.m2, fs.min, fs.max, fs.first, fs.last]) if (s >= 0) wire.push(s * 2 + 1);
+  }
+  return wire;
 }
 
 /** Compiles a group; throws CONFIG_INVALID (with the field path) when a feature names an unknown field. */
@@ -253,6 +271,7 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
     featureNames: spec.features.map((f) => f.name),
     lifeAt,
     head: lifeAt + (life ? life.width : 0),
+    numericWire: fields.every((f) => f.numeric) && tileSets.every((t) => t.partial.wire !== null) && (life === null || life.wire !== null),
     dirtySlot: H_COUNTERS + (flagLane >> 1),
     dirtyUnit: (flagLane & 1) === 1 ? LANE : 1,
     layoutHash,
