@@ -1,14 +1,75 @@
 /**
- * The replay join on several threads (worker_threads), split by entity (see partition.ts): the same
- * `replayJoin` per part, results scattered back to label order. Equivalent to `replayJoin` on the
- * whole input (entities are independent); used by training sets when the input is large.
+ * The replay join on several threads (worker_threads), split by entity: the input is put in entity
+ * order once (`orderJoin`), cut into contiguous entity ranges of about equal work (events + labels),
+ * the first range is replayed on this thread and the others on workers, each with the same
+ * `replayOrdered`; the ranges' columns are joined and scattered back to label order. Equivalent to
+ * `replayJoin` (entities are independent).
  */
 import { Worker } from 'node:worker_threads';
 import { FenestraError, type ErrorCode } from '../errors.js';
 import type { EngineSpec, FeatureRef } from '../model.js';
-import { partitionJoin } from './partition.js';
 import type { TrainingPlan } from './plan.js';
-import { replayJoin, type EventColumns, type FeatureColumn, type JoinProgress, type JoinResult, type LabelColumns } from './replay-join.js';
+import {
+  orderJoin, replayJoin, replayOrdered, scatterColumns, sliceOrdered,
+  type EventColumns, type FeatureColumn, type JoinProgress, type JoinResult, type LabelColumns, type OrderedJoin, type RangeResult,
+} from './replay-join.js';
+
+/** Entity ranges [bounds[p], bounds[p + 1]) of about equal events + labels. */
+function splitEntities(o: OrderedJoin, parts: number): number[] {
+  const k = o.keys.length;
+  const work = (e: number) => o.evStart[e]! + o.lbStart[e]!;
+  const total = work(k);
+  const bounds = [0];
+  let e = 0;
+  for (let p = 1; p < parts; p++) {
+    while (e < k && work(e) < (total * p) / parts) e++;
+    if (e > bounds[bounds.length - 1]!) bounds.push(e);
+  }
+  bounds.push(k);
+  return bounds;
+}
+
+function runWorker(spec: EngineSpec, refs: readonly FeatureRef[], ordered: OrderedJoin, onDone: (n: number) => void): Promise<RangeResult> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const transfer = [ordered.evStart, ordered.lbStart, ordered.evTimes, ordered.lbTimes, ...Object.values(ordered.evFields), ...Object.values(ordered.lbRequest)]
+    .filter((a): a is Float64Array | Uint32Array => ArrayBuffer.isView(a))
+    .map((a) => a.buffer as ArrayBuffer);
+  const entry = new URL(`./join-worker${ext}`, import.meta.url);
+  const options = { workerData: { spec, refs, ordered }, transferList: transfer };
+  return new Promise((resolve, reject) => {
+    // Running from TypeScript sources (tsx, tests): register tsx in the worker before loading the entry.
+    const w =
+      ext === '.ts'
+        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
+        : new Worker(entry, options);
+    w.on('message', (m: { kind: string; done?: number; columns?: FeatureColumn[][]; eventsApplied?: number; eventsRejected?: number; message?: string; code?: string; path?: string }) => {
+      if (m.kind === 'progress') onDone(m.done!);
+      else if (m.kind === 'done') {
+        resolve({ columns: m.columns!, eventsApplied: m.eventsApplied!, eventsRejected: m.eventsRejected! });
+        void w.terminate();
+      } else {
+        reject(new FenestraError((m.code as ErrorCode | undefined) ?? 'INTERNAL', `training-set worker: ${m.message}`, m.path ? { path: m.path } : {}));
+        void w.terminate();
+      }
+    });
+    w.once('error', reject);
+  });
+}
+
+function concatColumns(parts: readonly FeatureColumn[]): FeatureColumn {
+  if (parts.every((p) => p instanceof Float64Array)) {
+    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+    let off = 0;
+    for (const p of parts as Float64Array[]) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+  const out: unknown[] = [];
+  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
+  return out;
+}
 
 export async function parallelReplayJoin(
   spec: EngineSpec,
@@ -20,51 +81,25 @@ export async function parallelReplayJoin(
   onProgress?: JoinProgress,
 ): Promise<JoinResult> {
   if (threads <= 1) return replayJoin(spec, plan, events, labels, onProgress);
-  const parts = partitionJoin(events, labels, threads);
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const { ordered, labelRows } = orderJoin(plan, events, labels);
+  const bounds = splitEntities(ordered, threads);
   let done = 0;
-  const results = await Promise.all(
-    parts.map(
-      (part) =>
-        new Promise<{ columns: Record<string, FeatureColumn>; eventsApplied: number; eventsRejected: number }>((resolve, reject) => {
-          const transfer = [part.evKey, part.evTime, part.lbKey, part.lbTime, ...Object.values(part.evFields), ...Object.values(part.lbRequest)]
-            .filter((a): a is Float64Array | Int32Array => ArrayBuffer.isView(a))
-            .map((a) => a.buffer as ArrayBuffer);
-          const entry = new URL(`./join-worker${ext}`, import.meta.url);
-          const options = { workerData: { spec, refs, part: { ...part, lbRows: new Uint32Array(0) } }, transferList: transfer };
-          // Running from TypeScript sources (tsx, tests): register tsx in the worker before loading the entry.
-          const w =
-            ext === '.ts'
-              ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
-              : new Worker(entry, options);
-          w.on('message', (m: { kind: string; done?: number; columns?: Record<string, FeatureColumn>; eventsApplied?: number; eventsRejected?: number; message?: string; code?: string; path?: string }) => {
-            if (m.kind === 'progress') {
-              done += m.done!;
-              onProgress?.(done, 0);
-            } else if (m.kind === 'done') {
-              resolve({ columns: m.columns!, eventsApplied: m.eventsApplied!, eventsRejected: m.eventsRejected! });
-              void w.terminate();
-            } else {
-              reject(new FenestraError((m.code as ErrorCode | undefined) ?? 'INTERNAL', `training-set worker: ${m.message}`, m.path ? { path: m.path } : {}));
-              void w.terminate();
-            }
-          });
-          w.once('error', reject);
-        }),
-    ),
-  );
-  const columns = new Map<string, FeatureColumn>();
-  for (const g of plan.groups) {
-    g.columns.forEach((name, c) => {
-      const out: FeatureColumn = g.types[c] === 'double' ? new Float64Array(labels.rows).fill(NaN) : new Array<unknown>(labels.rows).fill(null);
-      parts.forEach((part, p) => {
-        const src = results[p]!.columns[name]!;
-        const rows = part.lbRows;
-        for (let i = 0; i < rows.length; i++) (out as unknown[] | Float64Array)[rows[i]!] = src[i] as never;
-      });
-      columns.set(name, out);
-    });
-  }
+  const progress = (n: number) => {
+    done += n;
+    onProgress?.(done, 0);
+  };
+  const remote = bounds.slice(1, -1).map((from, i) => runWorker(spec, refs, sliceOrdered(ordered, from, bounds[i + 2]!), progress));
+  let last = 0;
+  const local = replayOrdered(spec, plan, sliceOrdered(ordered, 0, bounds[1]!), (n) => {
+    progress(n - last);
+    last = n;
+  });
+  const results = [local, ...(await Promise.all(remote))];
+  const columns = plan.groups.map((g, gi) => g.columns.map((_, c) => concatColumns(results.map((r) => r.columns[gi]![c]!))));
   onProgress?.(labels.rows, 0);
-  return { columns, eventsApplied: results.reduce((a, r) => a + r.eventsApplied, 0), eventsRejected: results.reduce((a, r) => a + r.eventsRejected, 0) };
+  return {
+    columns: scatterColumns(plan, columns, labelRows),
+    eventsApplied: results.reduce((a, r) => a + r.eventsApplied, 0),
+    eventsRejected: results.reduce((a, r) => a + r.eventsRejected, 0),
+  };
 }

@@ -52,15 +52,86 @@ export interface JoinResult {
 
 export type JoinProgress = (labelsDone: number, eventsApplied: number) => void;
 
-export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventColumns, labels: LabelColumns, onProgress?: JoinProgress): JoinResult {
+/**
+ * The join's input in entity order: entity k's events are `[evStart[k], evStart[k + 1])` of the
+ * event arrays, its labels `[lbStart[k], lbStart[k + 1])` of the label arrays, each in time order.
+ * Plain typed arrays and arrays: it can be sliced by entity range and sent to a worker thread.
+ */
+export interface OrderedJoin {
+  /** Entity keys by entity id. */
+  readonly keys: string[];
+  readonly evStart: Uint32Array;
+  readonly evTimes: Float64Array;
+  /** Event fields (numeric ones as Float64Array, NaN = absent), by name. */
+  readonly evFields: Record<string, Float64Array | unknown[]>;
+  readonly lbStart: Uint32Array;
+  readonly lbTimes: Float64Array;
+  /** Label request fields, by name. */
+  readonly lbRequest: Record<string, Float64Array | unknown[]>;
+}
+
+/** The input in entity order, and each entity-ordered label's row in the input (for `scatter`). */
+export function orderJoin(plan: TrainingPlan, events: EventColumns, labels: LabelColumns): { ordered: OrderedJoin; labelRows: Uint32Array } {
+  const ids = new Map<string, number>();
+  const keys: string[] = [];
+  const evIds = entityIds(events.keys, events.rows, ids, keys);
+  const sameRows = labels.keys === events.keys && labels.times === events.times && labels.rows === events.rows;
+  const lbIds = sameRows ? evIds : entityIds(labels.keys, labels.rows, ids, keys);
+  const ev = orderByEntity(evIds, events.times, keys.length);
+  const lb = sameRows ? ev : orderByEntity(lbIds, labels.times, keys.length);
+  // Numeric fields become doubles by the rule `apply` uses (number as is, boolean 1/0, else absent: NaN).
+  const numericFields = new Set(plan.groups.flatMap((g) => g.source.fields.filter((f) => f.type !== 'string').map((f) => f.name)));
+  const evFields: Record<string, Float64Array | unknown[]> = {};
+  for (const [n, col] of events.fields) evFields[n] = gather(col, ev.rows, numericFields.has(n));
+  const lbRequest: Record<string, Float64Array | unknown[]> = {};
+  for (const [n, col] of labels.request) lbRequest[n] = gather(col, lb.rows, false);
+  return {
+    ordered: { keys, evStart: ev.start, evTimes: ev.times, evFields, lbStart: lb.start, lbTimes: lb.times, lbRequest },
+    labelRows: lb.rows,
+  };
+}
+
+/** The entities [from, to) of an ordered input, as an input of their own (entity ids from 0). */
+export function sliceOrdered(o: OrderedJoin, from: number, to: number): OrderedJoin {
+  const e0 = o.evStart[from]!;
+  const e1 = o.evStart[to]!;
+  const l0 = o.lbStart[from]!;
+  const l1 = o.lbStart[to]!;
+  const rebase = (start: Uint32Array, s: number) => start.slice(from, to + 1).map((x) => x - s);
+  const cut = (cols: Record<string, Float64Array | unknown[]>, s: number, e: number) =>
+    Object.fromEntries(Object.entries(cols).map(([n, c]) => [n, c.slice(s, e)])) as Record<string, Float64Array | unknown[]>;
+  return {
+    keys: o.keys.slice(from, to),
+    evStart: rebase(o.evStart, e0),
+    evTimes: o.evTimes.slice(e0, e1),
+    evFields: cut(o.evFields, e0, e1),
+    lbStart: rebase(o.lbStart, l0),
+    lbTimes: o.lbTimes.slice(l0, l1),
+    lbRequest: cut(o.lbRequest, l0, l1),
+  };
+}
+
+export interface RangeResult {
+  /** Per planned group, per requested feature: values of the range's labels in entity order. */
+  readonly columns: FeatureColumn[][];
+  readonly eventsApplied: number;
+  readonly eventsRejected: number;
+}
+
+/**
+ * Replays every entity of an ordered input through fresh engine state and answers its labels (see
+ * the module comment): the join's work, on one thread.
+ */
+export function replayOrdered(spec: EngineSpec, plan: TrainingPlan, o: OrderedJoin, onProgress?: JoinProgress): RangeResult {
+  const nLabels = o.lbTimes.length;
   const groups = plan.groups.map((g) => {
     const aggNames = g.stateSpec.features.map((f) => f.name);
     return {
       plan: g,
       state: new AggregatedGroupState(g.stateSpec, g.source),
       derived: g.needsDerived ? (defaultDerived(spec)(g.stateSpec) as DerivedEvaluator | null) : null,
-      /** Feature values in entity order (label `lb.rows[i]` at i), scattered to label order at the end. */
-      out: g.types.map((t) => (t === 'double' ? new Float64Array(labels.rows).fill(NaN) : filledArray(labels.rows))) as FeatureColumn[],
+      /** Feature values of the labels in entity order. */
+      out: g.types.map((t) => (t === 'double' ? new Float64Array(nLabels).fill(NaN) : filledArray(nLabels))) as FeatureColumn[],
       numeric: g.types.map((t) => t === 'double'),
       aggNames,
       /**
@@ -75,41 +146,28 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
     };
   });
   const states = groups.map((g) => g.state);
-
-  const ids = new Map<string, number>();
-  const dict: string[] = [];
-  const evIds = entityIds(events.keys, events.rows, ids, dict);
-  const sameRows = labels.keys === events.keys && labels.times === events.times && labels.rows === events.rows;
-  const lbIds = sameRows ? evIds : entityIds(labels.keys, labels.rows, ids, dict);
-  const ev = orderByEntity(evIds, events.times, dict.length);
-  const lb = sameRows ? ev : orderByEntity(lbIds, labels.times, dict.length);
-
-  // Event columns gathered into entity order (sequential reads in the replay loop). Numeric fields
-  // become doubles by the rule `apply` uses (number as is, boolean 1/0, anything else absent: NaN).
-  const numericFields = new Set(plan.groups.flatMap((g) => g.source.fields.filter((f) => f.type !== 'string').map((f) => f.name)));
-  const fieldNames = [...events.fields.keys()];
-  const fieldCols = fieldNames.map((n) => gather(events.fields.get(n)!, ev.rows, numericFields.has(n)));
-  const evTimes = ev.times;
-  const lbTimes = lb.times;
+  const fieldNames = Object.keys(o.evFields);
+  const fieldCols = fieldNames.map((n) => o.evFields[n]!);
   // the reused event object: every field column present in the input
   const event: Record<string, unknown> = Object.fromEntries(fieldNames.map((n) => [n, null]));
-  const requestNames = [...labels.request.keys()];
-  const requestCols = requestNames.map((n) => labels.request.get(n)!);
+  const requestNames = Object.keys(o.lbRequest);
+  const requestCols = requestNames.map((n) => o.lbRequest[n]!);
   const request: Record<string, unknown> = Object.fromEntries(requestNames.map((n) => [n, null]));
+  const evTimes = o.evTimes;
+  const lbTimes = o.lbTimes;
   let applied = 0;
   let rejected = 0;
   let done = 0;
   const step = 1 << 16;
 
-  for (let k = 0; k < dict.length; k++) {
-    const lbEnd = lb.start[k + 1]!;
-    let li = lb.start[k]!;
+  for (let k = 0; k < o.keys.length; k++) {
+    const lbEnd = o.lbStart[k + 1]!;
+    let li = o.lbStart[k]!;
     if (li === lbEnd) continue;
-    const key = dict[k]!;
-    let e = ev.start[k]!;
-    const evEnd = ev.start[k + 1]!;
+    const key = o.keys[k]!;
+    let e = o.evStart[k]!;
+    const evEnd = o.evStart[k + 1]!;
     for (; li < lbEnd; li++) {
-      const l = lb.rows[li]!;
       const t = lbTimes[li]!;
       for (; e < evEnd; e++) {
         const ts = evTimes[e]!;
@@ -118,8 +176,8 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
         applied++;
         try {
           for (let s = 0; s < states.length; s++) {
-            const o = states[s]!.apply(key, ts, event);
-            if (!o.ok) throw new FenestraError('EVENT_LATE', `replay: ${o.reason}`);
+            const r = states[s]!.apply(key, ts, event);
+            if (!r.ok) throw new FenestraError('EVENT_LATE', `replay: ${r.reason}`);
           }
         } catch (err) {
           // An event the engine's decoder would have dead-lettered (a required field missing or of
@@ -136,7 +194,7 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
         if (g.derived) {
           const byName = g.byName;
           for (let i = 0; i < values.length; i++) byName[g.aggNames[i]!] = values[i]!;
-          for (let r = 0; r < requestNames.length; r++) request[requestNames[r]!] = requestCols[r]![l];
+          for (let r = 0; r < requestNames.length; r++) request[requestNames[r]!] = requestCols[r]![li];
           derived = g.derived(byName, request);
         }
         const feats = g.plan.features;
@@ -155,10 +213,21 @@ export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventCo
     }
     for (let s = 0; s < states.length; s++) states[s]!.delete(key);
   }
-  onProgress?.(labels.rows, applied - rejected);
-  const columns = new Map<string, FeatureColumn>();
-  for (const g of groups) g.plan.columns.forEach((name, c) => columns.set(name, scatter(g.out[c]!, lb.rows)));
-  return { columns, eventsApplied: applied - rejected, eventsRejected: rejected };
+  onProgress?.(nLabels, applied - rejected);
+  return { columns: groups.map((g) => g.out), eventsApplied: applied - rejected, eventsRejected: rejected };
+}
+
+/** Entity-ordered feature columns (one per planned feature, in plan order) moved to label order. */
+export function scatterColumns(plan: TrainingPlan, columns: readonly FeatureColumn[][], labelRows: Uint32Array): Map<string, FeatureColumn> {
+  const out = new Map<string, FeatureColumn>();
+  plan.groups.forEach((g, gi) => g.columns.forEach((name, c) => out.set(name, scatter(columns[gi]![c]!, labelRows))));
+  return out;
+}
+
+export function replayJoin(spec: EngineSpec, plan: TrainingPlan, events: EventColumns, labels: LabelColumns, onProgress?: JoinProgress): JoinResult {
+  const { ordered, labelRows } = orderJoin(plan, events, labels);
+  const r = replayOrdered(spec, plan, ordered, onProgress);
+  return { columns: scatterColumns(plan, r.columns, labelRows), eventsApplied: r.eventsApplied, eventsRejected: r.eventsRejected };
 }
 
 /** `col` in the order of `rows`: a Float64Array for numeric columns (NaN = absent), else an array. */

@@ -48,10 +48,17 @@ interface GroupRead {
 }
 
 const compiledReads = new WeakMap<CompiledGroup, GroupRead>();
+let lastGroup: CompiledGroup | null = null;
+let lastRead: GroupRead | null = null;
 
 function groupRead(g: CompiledGroup): GroupRead {
+  if (g === lastGroup) return lastRead!;
   let r = compiledReads.get(g);
-  if (r) return r;
+  if (r) {
+    lastGroup = g;
+    lastRead = r;
+    return r;
+  }
   const index = new Map(g.featureNames.map((n, i) => [n, i] as const));
   const plans = g.plans.map((plan) => {
     const layout = plan.kind === 'lifetime' ? g.life : plan.tileSet >= 0 ? g.tileSets[plan.tileSet]!.partial : null;
@@ -202,8 +209,12 @@ export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: Agg
         const tStride = ts.stride;
         const last = at[plan.tileSet + 1]!;
         const from = firstTileFrom(raw, first, (last - first) / tStride, tStride, lo);
-        let to = from;
-        while (to < last && (raw[to] as number) < folded) to += tStride;
+        // tiles hold folded events only (start < folded), so the range usually runs to the set's end
+        let to = last;
+        if (to > from && (raw[to - tStride] as number) >= folded) {
+          to = from;
+          while (to < last && (raw[to] as number) < folded) to += tStride;
+        }
         acc.addTiles(raw, from, to, tStride, pr.slots, plan.distinct);
       }
       start = lowerBound(raw, base, stride, end, Math.max(lo, folded));

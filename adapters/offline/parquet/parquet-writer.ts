@@ -356,6 +356,17 @@ export class ParquetStreamWriter {
 
     switch (col.type) {
       case 'double': {
+        const d = doubleDictionary(values, rows, present, isNull);
+        if (d !== null) {
+          dict = { body: new Uint8Array(d.values.buffer, d.values.byteOffset, d.values.byteLength), numValues: d.values.length };
+          const iw = new ByteWriter();
+          iw.appendUint8(d.bitWidth);
+          writeRleBitPackedHybrid(iw, d.indices, d.bitWidth);
+          body = toBytes(iw);
+          encoding = 'RLE_DICTIONARY';
+          statistics = { min_value: d.min, max_value: d.max, null_count: BigInt(nulls) };
+          break;
+        }
         const out = new Float64Array(present);
         let j = 0;
         let min = Infinity;
@@ -509,6 +520,38 @@ export class ParquetStreamWriter {
     const encodings: Encoding[] = p.encoding === 'RLE_DICTIONARY' ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
     return { pages, encodings, dictionaryPageSize, uncompressedSize, statistics: p.statistics };
   }
+}
+
+/**
+ * A dictionary for a double column of small whole numbers (counts): every value an integer in
+ * [0, 65535] (no -0), with at most 1/8 as many distinct values as values. Null otherwise (checked
+ * as it goes: a fraction ends the attempt at once).
+ */
+function doubleDictionary(values: ColumnValues, rows: number, present: number, isNull: (v: unknown) => boolean): { values: Float64Array; indices: number[]; bitWidth: number; min: number; max: number } | null {
+  if (present < 16) return null;
+  let max = -1;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (isNull(v)) continue;
+    const x = v as number;
+    if (!(x >= 0 && x <= 65_535 && Math.floor(x) === x) || (x === 0 && 1 / x < 0)) return null;
+    if (x > max) max = x;
+  }
+  const id = new Int32Array(max + 1).fill(-1);
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (!isNull(v)) id[v as number] = 0;
+  }
+  const dict: number[] = [];
+  for (let x = 0; x <= max; x++) if (id[x] === 0) id[x] = dict.push(x) - 1;
+  if (dict.length > present >> 3) return null;
+  const indices = new Array<number>(present);
+  let j = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (!isNull(v)) indices[j++] = id[v as number]!;
+  }
+  return { values: Float64Array.from(dict), indices, bitWidth: Math.max(1, Math.ceil(Math.log2(dict.length))), min: dict[0]!, max };
 }
 
 function rowsOf(data: readonly (ColumnValues | CopiedChunk)[]): number {

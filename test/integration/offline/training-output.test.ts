@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainingSet } from '../../../cli/commands/training-set.js';
+import { FileSink } from '../../../adapters/offline/parquet/file-sink.js';
+import { ParquetStreamWriter } from '../../../adapters/offline/parquet/parquet-writer.js';
+import { readTable } from '../../../adapters/offline/parquet/table-reader.js';
 import type { EngineSpec } from '../../../core/model.js';
 import { fraudYaml, loadYaml } from './fixtures.js';
 import { lit, openDuck, type Duck } from './duckdb.js';
@@ -90,5 +93,36 @@ describe('training-set output', () => {
         (SELECT count(*) FROM (SELECT cc_num, trans_time FROM read_parquet(${lit(labels)}) EXCEPT ALL SELECT cc_num, trans_time FROM read_parquet(${lit(out)})))::INTEGER AS missing
       FROM read_parquet(${lit(out)}) LIMIT 1`);
     expect(r).toEqual({ t: 'TIMESTAMP', missing: 0 });
+  });
+
+  it('writes count-like double columns with a dictionary, read back exactly (DuckDB, hyparquet)', async () => {
+    const path = join(dir, 'counts.parquet');
+    const n = 5000;
+    const cols = {
+      counts: Float64Array.from({ length: n }, (_, i) => (i % 11 === 0 ? NaN : (i * 7) % 23)), // dictionary, with nulls
+      wide: Float64Array.from({ length: n }, (_, i) => i), // too many distinct values: plain
+      frac: Float64Array.from({ length: n }, (_, i) => (i % 5) / 2), // fractions: plain
+      negzero: Float64Array.from({ length: n }, (_, i) => (i === 7 ? -0 : i % 3)), // -0 kept: plain
+    };
+    const sink = new FileSink(path);
+    const w = new ParquetStreamWriter(sink, Object.keys(cols).map((name) => ({ name, type: 'double' as const })), { codec: 'gzip' });
+    await w.writeRowGroupAsync(Object.values(cols).map((c) => c.subarray(0, 3000)));
+    await w.writeRowGroupAsync(Object.values(cols).map((c) => c.subarray(3000)));
+    await w.flush();
+    w.finish();
+    sink.close();
+    const enc = await duck.rows(`SELECT DISTINCT path_in_schema AS col, encodings FROM parquet_metadata(${lit(path)}) ORDER BY col`);
+    expect(enc.find((e) => e.col === 'counts')!.encodings).toMatch(/RLE_DICTIONARY/);
+    for (const c of ['wide', 'frac', 'negzero']) expect(enc.find((e) => e.col === c)!.encodings).not.toMatch(/DICTIONARY/);
+    const got = await duck.rows(`SELECT counts, wide, frac, negzero FROM read_parquet(${lit(path)})`);
+    expect(got.length).toBe(n);
+    got.forEach((r, i) => {
+      expect(r.counts).toBe(Number.isNaN(cols.counts[i]!) ? null : cols.counts[i]);
+      expect(r.wide).toBe(i);
+      expect(r.frac).toBe(cols.frac[i]);
+    });
+    expect(Object.is(got[7]!.negzero, -0)).toBe(true);
+    const mine = await readTable([path]);
+    expect(Array.from(mine.columns.get('counts')!, (v) => v ?? NaN)).toEqual(Array.from(cols.counts));
   });
 });
