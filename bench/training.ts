@@ -5,11 +5,15 @@
  * Parquet out), plus gen-data and backfill throughput. Prints JSON and a table; writes
  * bench/results/training.json. `--smoke`: a small dataset (300 cards, 1 month).
  *
- *   node --import tsx bench/training.ts [--smoke] [--cards N --months N] [--skip-backfill] [--full-service]
+ *   node --expose-gc --import tsx bench/training.ts [--smoke] [--cards N --months N] [--threads N] [--skip-backfill] [--full-service]
+ *
+ * `--threads N`: replay threads of the training sets (default 1; DuckDB runs on 2). The load average
+ * before and after each measurement is recorded (the machine is shared).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { runBackfill } from '../cli/commands/backfill.js';
@@ -30,6 +34,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'tmp', 'bench-training', `${cards}x${months}`);
 mkdirSync(dir, { recursive: true });
 const data = join(dir, 'tx.parquet');
+
+const threads = Number(flag('--threads') ?? 1);
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 const FOUR = 'cc_agg:num_trans_last_10m,cc_agg:avg_amt_last_10m,cc_agg:num_trans_last_1w,cc_agg:avg_amt_last_1w';
 
@@ -57,17 +65,23 @@ async function main(): Promise<void> {
       WINDOW w10 AS (PARTITION BY cc_num ORDER BY trans_time RANGE BETWEEN INTERVAL 10 MINUTES PRECEDING AND CURRENT ROW),
              w7 AS (PARTITION BY cc_num ORDER BY trans_time RANGE BETWEEN INTERVAL 7 DAYS PRECEDING AND CURRENT ROW)
     ) TO '${duckOut}' (FORMAT parquet)`;
+  gc();
+  const duckLoad = load();
   const d0 = performance.now();
   await con.run(sql);
   const duckSeconds = (performance.now() - d0) / 1000;
+  const duckLoadAfter = load();
   con.closeSync();
   db.closeSync();
 
   // 3. training sets (same file as labels and history)
   const spec: EngineSpec = await loadConfig(join(root, 'config', 'examples', 'fraud.yaml'));
-  const four = await runTrainingSet({ spec, labels: data, input: [data], features: FOUR, out: join(dir, 'train-4.parquet'), quiet: true });
+  gc();
+  const fourLoad = load();
+  const four = await runTrainingSet({ spec, labels: data, input: [data], features: FOUR, out: join(dir, 'train-4.parquet'), quiet: true, threads });
+  const fourLoadAfter = load();
   const full = args.includes('--full-service') || smoke
-    ? await runTrainingSet({ spec, labels: data, input: [data], features: 'fraud_model', out: join(dir, 'train-fraud_model.parquet'), quiet: true })
+    ? await runTrainingSet({ spec, labels: data, input: [data], features: 'fraud_model', out: join(dir, 'train-fraud_model.parquet'), quiet: true, threads })
     : null;
 
   // 4. backfill through the engine (embedded online store: the engine's own state)
@@ -83,8 +97,8 @@ async function main(): Promise<void> {
     bench: 'training',
     smoke,
     dataset: { cards, months, rows: gen.rows, parquetMB: Number(mb.toFixed(1)), genData: { seconds: gen.seconds, rowsPerSecond: Math.round(gen.rowsPerSecond), reused: gen.reused } },
-    duckdb: { seconds: duckSeconds, threads: 2, windows: 4 },
-    trainingSet4: { ...four.seconds, rowsPerSecond: Math.round(four.labelsPerSecond), vsDuckdb: Number((four.seconds.total / duckSeconds).toFixed(2)) },
+    duckdb: { seconds: duckSeconds, threads: 2, windows: 4, loadavg: { before: duckLoad, after: duckLoadAfter } },
+    trainingSet4: { ...four.seconds, threads, rowsPerSecond: Math.round(four.labelsPerSecond), vsDuckdb: Number((four.seconds.total / duckSeconds).toFixed(2)), loadavg: { before: fourLoad, after: fourLoadAfter } },
     trainingSetFraudModel: full ? { ...full.seconds, rowsPerSecond: Math.round(full.labelsPerSecond) } : null,
     backfill: backfill ? { seconds: backfill.seconds, eventsPerSecond: Math.round(backfill.eventsPerSecond), eventsApplied: backfill.eventsApplied, entities: backfill.entities, checkpoints: backfill.checkpoints } : null,
   };

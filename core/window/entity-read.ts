@@ -100,7 +100,7 @@ function firstTileFrom(a: Cells, at: number, count: number, stride: number, lo: 
 }
 
 function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[] | Float64Array): void {
-  const typed = out instanceof Float64Array;
+  if (out instanceof Float64Array) return finalizeNumbers(r, acc, out);
   const features = r.plan.features;
   for (let k = 0; k < features.length; k++) {
     const f = features[k]!;
@@ -119,8 +119,30 @@ function finalize(r: PlanRead, acc: ReadAccumulator, out: AggValue[] | Float64Ar
       case 'stddev': v = n > 1 ? Math.sqrt(Math.max(0, acc.m2[i]!) / (n - 1)) : null; break;
       case 'count_distinct': v = n > 0 ? acc.distinct[i]?.size ?? 0 : 0; break;
     }
-    if (typed) out[r.outIndex[k]!] = v === null ? NaN : (v as number);
-    else out[r.outIndex[k]!] = v;
+    out[r.outIndex[k]!] = v;
+  }
+}
+
+/** `finalize` into a Float64Array (numeric groups; null as NaN), with no number boxed on the way. */
+function finalizeNumbers(r: PlanRead, acc: ReadAccumulator, out: Float64Array): void {
+  const features = r.plan.features;
+  for (let k = 0; k < features.length; k++) {
+    const f = features[k]!;
+    const i = f.field;
+    const n = i >= 0 ? acc.n[i]! : 0;
+    const o = r.outIndex[k]!;
+    switch (f.agg) {
+      case 'count': out[o] = acc.count; break;
+      case 'sum': out[o] = n > 0 ? acc.sum[i]! : 0; break;
+      case 'avg': out[o] = n > 0 ? acc.sum[i]! / n : NaN; break;
+      case 'min': out[o] = n > 0 ? acc.min[i]! : NaN; break;
+      case 'max': out[o] = n > 0 ? acc.max[i]! : NaN; break;
+      case 'first': out[o] = n > 0 ? (acc.first[i] as number) : NaN; break;
+      case 'last': out[o] = n > 0 ? (acc.last[i] as number) : NaN; break;
+      case 'variance': out[o] = n > 1 ? Math.max(0, acc.m2[i]!) / (n - 1) : NaN; break;
+      case 'stddev': out[o] = n > 1 ? Math.sqrt(Math.max(0, acc.m2[i]!) / (n - 1)) : NaN; break;
+      case 'count_distinct': out[o] = n > 0 ? acc.distinct[i]?.size ?? 0 : 0; break;
+    }
   }
 }
 

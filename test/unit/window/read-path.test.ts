@@ -3,13 +3,15 @@
  * over tile and event ranges field by field) equals the pre-optimisation read (read-reference.ts)
  * bit for bit, on random streams with every aggregation, exact / tiled / tumbling / lifetime windows
  * sharing tile sets, out-of-order and equal timestamps, lateness, includeCurrent both ways, reads at
- * random times (including AS_OF_OUT_OF_RANGE ones), on the live state and on decoded bytes.
+ * random times (including AS_OF_OUT_OF_RANGE ones), on the live state and on decoded bytes, into
+ * objects, arrays and (numeric groups) Float64Arrays.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isFenestraError } from '../../../core/errors.js';
 import { AggregatedGroupState, type AggValue } from '../../../core/window/index.js';
 import { decodeEntity } from '../../../core/window/codec.js';
+import { numericFeatures } from '../../../core/window/entity-read.js';
 import { compiledFor } from '../../../core/window/layout.js';
 import { group, source } from './fixtures.js';
 import { featuresFor, type WindowDef } from './oracle.js';
@@ -48,8 +50,11 @@ describe('optimised read path = reference read, bit for bit', () => {
         fc.boolean(),
         fc.array(eventArb, { minLength: 1, maxLength: 80 }),
         fc.array(readArb, { minLength: 1, maxLength: 30 }),
-        (windows, lateness, includeCurrent, xRequired, events, reads) => {
-          const spec = group(windows.flatMap((w, i) => featuresFor(`w${i}`, w)), includeCurrent);
+        fc.boolean(),
+        (windows, lateness, includeCurrent, xRequired, events, reads, numericOnly) => {
+          // numericOnly: without first/last of the string field, so reads also go into a Float64Array
+          const all = windows.flatMap((w, i) => featuresFor(`w${i}`, w));
+          const spec = group(numericOnly ? all.filter((f) => !(f.field === 's' && (f.agg === 'first' || f.agg === 'last'))) : all, includeCurrent);
           const src = source([['x', 'double'], ['s', 'string'], ['b', 'boolean']], lateness, xRequired ? ['x'] : []);
           const g = compiledFor(spec, src);
           const st = new AggregatedGroupState(spec, src);
@@ -87,6 +92,14 @@ describe('optimised read path = reference read, bit for bit', () => {
               }
               expect(Object.keys(got)).toEqual(g.featureNames);
               st.readInto(r.key, t, out);
+              const typed = new Float64Array(g.featureNames.length);
+              if (numericOnly) {
+                expect(numericFeatures(g)).toBe(true);
+                st.readInto(r.key, t, typed);
+                g.featureNames.forEach((name, i) => {
+                  if (!same(Number.isNaN(typed[i]!) ? null : typed[i]!, want[name])) throw new Error(`${r.key} @${t} ${name}: Float64Array read ${typed[i]}, reference ${String(want[name])}`);
+                });
+              }
               g.featureNames.forEach((name, i) => {
                 if (!same(got[name], want[name]) || !same(out[i], want[name])) {
                   throw new Error(`${r.key} @${t} ${name}: read ${String(got[name])}, readInto ${String(out[i])}, reference ${String(want[name])}`);
