@@ -334,7 +334,11 @@ export class ParquetStreamWriter {
     // Float64Array columns use NaN for "no value")
     const isNull = col.type === 'double' ? isNullOrNaN : isNullish;
     let nulls = 0;
-    for (let i = 0; i < rows; i++) if (isNull(values[i])) nulls++;
+    if (values instanceof Float64Array) {
+      for (let i = 0; i < rows; i++) if (values[i] !== values[i]) nulls++;
+    } else {
+      for (let i = 0; i < rows; i++) if (isNull(values[i])) nulls++;
+    }
     let levels: Uint8Array;
     if (col.required) {
       if (nulls > 0) throw new Error(`parquet column ${col.name} is required but has ${nulls} null value(s)`);
@@ -359,10 +363,7 @@ export class ParquetStreamWriter {
         const d = doubleDictionary(values, rows, present, isNull);
         if (d !== null) {
           dict = { body: new Uint8Array(d.values.buffer, d.values.byteOffset, d.values.byteLength), numValues: d.values.length };
-          const iw = new ByteWriter();
-          iw.appendUint8(d.bitWidth);
-          writeRleBitPackedHybrid(iw, d.indices, d.bitWidth);
-          body = toBytes(iw);
+          body = dictionaryIndices(d.indices, present, d.bitWidth);
           encoding = 'RLE_DICTIONARY';
           statistics = { min_value: d.min, max_value: d.max, null_count: BigInt(nulls) };
           break;
@@ -460,10 +461,7 @@ export class ParquetStreamWriter {
           for (const s of dictionary.keys()) writeByteArray(d, s);
           dict = { body: d.view(), numValues: dictionary.size };
           const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.size)));
-          const iw = new ByteWriter();
-          iw.appendUint8(bitWidth);
-          writeRleBitPackedHybrid(iw, idx, bitWidth);
-          body = toBytes(iw);
+          body = dictionaryIndices(idx, present, bitWidth);
           encoding = 'RLE_DICTIONARY';
         } else {
           const b = new Bytes(plainBytes + 4 * present + 16);
@@ -552,6 +550,49 @@ function doubleDictionary(values: ColumnValues, rows: number, present: number, i
     if (!isNull(v)) indices[j++] = id[v as number]!;
   }
   return { values: Float64Array.from(dict), indices, bitWidth: Math.max(1, Math.ceil(Math.log2(dict.length))), min: dict[0]!, max };
+}
+
+/**
+ * RLE_DICTIONARY data: the bit width, then the indices as one bit-packed run of the RLE /
+ * bit-packing hybrid (groups of 8 values, least significant bits first, the last group zero-padded).
+ */
+function dictionaryIndices(indices: ArrayLike<number>, n: number, bitWidth: number): Uint8Array {
+  const groups = Math.ceil(n / 8);
+  const out = new Uint8Array(1 + 5 + groups * bitWidth);
+  let pos = 0;
+  out[pos++] = bitWidth;
+  let header = groups * 2 + 1;
+  while (header >= 0x80) {
+    out[pos++] = (header & 0x7f) | 0x80;
+    header = Math.floor(header / 0x80);
+  }
+  out[pos++] = header;
+  if (bitWidth > 24) {
+    let acc = 0;
+    let bits = 0;
+    for (let i = 0; i < groups * 8; i++) {
+      acc += (i < n ? indices[i]! : 0) * 2 ** bits;
+      bits += bitWidth;
+      while (bits >= 8) {
+        out[pos++] = acc % 256;
+        acc = Math.floor(acc / 256);
+        bits -= 8;
+      }
+    }
+  } else {
+    let acc = 0;
+    let bits = 0;
+    for (let i = 0; i < groups * 8; i++) {
+      acc |= (i < n ? indices[i]! : 0) << bits;
+      bits += bitWidth;
+      while (bits >= 8) {
+        out[pos++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+  }
+  return out.subarray(0, pos);
 }
 
 function rowsOf(data: readonly (ColumnValues | CopiedChunk)[]): number {
