@@ -13,7 +13,7 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { loadConfig } from '../config/load.js';
@@ -170,6 +170,9 @@ try {
 
   const result = {
     bench: 'runtime',
+    node: process.version,
+    date: new Date().toISOString(),
+    loadAverage: loadavg().map((x) => +x.toFixed(2)),
     events: N,
     entities,
     parseOnly: { seconds: parseSec, eventsPerSec: Math.round(N / parseSec), eventsPerCpuSec: Math.round(N / parseCpu) },

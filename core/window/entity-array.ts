@@ -136,8 +136,8 @@ function grown(need: number): number {
   return need <= 12 ? need : need + (need >> 1);
 }
 
-/** Ensures room for `extra` more slots beyond `used`. Returns the array to keep. */
-function ensureRoom(a: Cells, used: number, extra: number): Cells {
+/** Ensures room for `extra` more slots beyond `used` (the slots in use). Returns the array to keep. */
+export function ensureRoom(a: Cells, used: number, extra: number): Cells {
   const need = used + extra;
   return need <= a.length ? a : resize(a, used, grown(need));
 }
@@ -206,24 +206,6 @@ export function dropRawFront(g: CompiledGroup, a: Cells, k: number): void {
   const from = base + k * stride;
   for (let i = 0; i < len; i++) a[base + i] = a[from + i]!;
   setCounter(a, 0, n - k);
-}
-
-/**
- * Appends an empty tile starting at `start` to the end of set i (shifting the later sections).
- * Returns the array to keep; the new tile is the set's last.
- */
-export function appendTile(g: CompiledGroup, a: Cells, i: number, start: number): Cells {
-  const ts = g.tileSets[i]!;
-  const s = ts.stride;
-  const count = tileCount(a, i);
-  const at = tilesAt(g, a, i) + count * s;
-  const used = usedLength(g, a);
-  a = ensureRoom(a, used, s);
-  for (let j = used - 1; j >= at; j--) a[j + s] = a[j]!;
-  a[at] = start;
-  initPartial(a, at + 1, ts.partial);
-  setCounter(a, i + 1, count + 1);
-  return a;
 }
 
 /** Removes the first k tiles of set i (shifting the later sections). */

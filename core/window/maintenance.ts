@@ -4,10 +4,10 @@
  * events no window needs raw (folding them into the lifetime accumulator).
  */
 import {
-  appendTile, dropRawFront, H_NEWEST, lifeAt, lowerBound, rawAt, rawCount, removeTilesFront, tileCount, tilesAt, trim,
+  dropRawFront, ensureRoom, H_NEWEST, lifeAt, lowerBound, rawAt, rawCount, removeTilesFront, setTileCount, tileCount, tilesAt, trim,
 } from './entity-array.js';
 import type { CompiledGroup } from './layout.js';
-import { foldEvent, type Cells } from './partial.js';
+import { foldEvent, initPartial, type Cells } from './partial.js';
 import { dropBefore, floorTo, tileFloor } from './retention.js';
 
 /** Whether advancing newest from `oldNewest` to the array's newest needs folding or dropping. */
@@ -20,26 +20,40 @@ export function needsMaintenance(g: CompiledGroup, a: Cells, oldNewest: number):
   return rawCount(a) > 0 && (a[rawAt(g, a)] as number) < dropBefore(g, newest);
 }
 
-/** Folds raw events with from <= ts < to into tile set i (in order; after the existing tiles). */
+/**
+ * Folds raw events with from <= ts < to into tile set i (in order; after the existing tiles).
+ * Offsets are tracked here rather than recomputed from the counters for every event and tile.
+ */
 function foldIntoTiles(g: CompiledGroup, a: Cells, i: number, from: number, to: number): Cells {
   const layout = g.tileSets[i]!;
   const p = layout.precision;
+  const s = layout.stride;
   const stride = g.stride;
-  const n = rawCount(a);
+  let count = tileCount(a, i);
+  let end = tilesAt(g, a, i) + count * s; // end of set i
   let base = rawAt(g, a);
+  const n = rawCount(a);
+  let used = base + n * stride;
+  let last = count > 0 ? (a[end - s] as number) : NaN; // start of the set's last tile
   for (let e = from === -Infinity ? 0 : lowerBound(a, base, stride, n, from); e < n; e++) {
     const ts = a[base + e * stride] as number;
     if (ts >= to) break;
     const start = floorTo(ts, p);
-    const count = tileCount(a, i);
-    let o = tilesAt(g, a, i) + (count - 1) * layout.stride;
-    if (count === 0 || (a[o] as number) !== start) {
-      a = appendTile(g, a, i, start);
-      o = tilesAt(g, a, i) + count * layout.stride;
-      base += layout.stride;
+    if (start !== last) {
+      // A new last tile of set i: shift the later sections up by one tile.
+      a = ensureRoom(a, used, s);
+      for (let j = used - 1; j >= end; j--) a[j + s] = a[j]!;
+      a[end] = start;
+      initPartial(a, end + 1, layout.partial);
+      count++;
+      end += s;
+      base += s;
+      used += s;
+      last = start;
     }
-    foldEvent(a, o + 1, layout.partial, a, base + e * stride);
+    foldEvent(a, end - s + 1, layout.partial, a, base + e * stride);
   }
+  setTileCount(a, i, count);
   return a;
 }
 
