@@ -27,7 +27,7 @@ export interface TrainingSetRun {
   readonly quiet?: boolean;
   /** Output page codec (default gzip: native zlib, ~3× faster to write than Snappy in JS). */
   readonly codec?: ParquetCodec;
-  /** Replay threads, split by entity (default 1; at most the machine's cores). Pays off only with idle cores. */
+  /** Threads for decoding Parquet input and for the replay (split by entity); default 1, at most the machine's cores. Pays off only with idle cores. */
   readonly threads?: number;
 }
 
@@ -91,7 +91,9 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   const decode = labelNames.length === 0
     ? undefined
     : labelNames.filter((n) => !copied.has(n) || n === src.keyField || n === timeCol || requestNames.has(n) || (sameFile && eventCols.includes(n)));
+  const threads = Math.min(run.threads ?? 1, Math.max(1, availableParallelism()));
   const labelTable = await readLoaded(labelFiles, {
+    threads,
     ...(decode ? { columns: decode } : {}),
     onProgress: (n) => readProgress.update(n),
   });
@@ -101,7 +103,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   }
   const eventTable = sameFile
     ? labelTable
-    : await readTable(inputs, { baseDir: process.cwd(), s3, columns: [...eventCols, ...optionalFields], optionalColumns: optionalFields, onProgress: (n) => readProgress.update(labelTable.rows + n) });
+    : await readTable(inputs, { baseDir: process.cwd(), s3, threads, columns: [...eventCols, ...optionalFields], optionalColumns: optionalFields, onProgress: (n) => readProgress.update(labelTable.rows + n) });
   for (const c of eventCols) {
     if (!eventTable.columns.has(c)) throw new FenestraError('BAD_REQUEST', `history ${inputs.join(', ')}: column "${c}" is missing`, { path: c });
   }
@@ -128,7 +130,6 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     ),
   };
   const joinProgress = new Progress('training-set', labels.rows, { quiet: run.quiet, unit: 'labels' });
-  const threads = Math.min(run.threads ?? 1, Math.max(1, availableParallelism()));
   const joined = await parallelReplayJoin(spec, plan, refs, events, labels, threads, (done) => joinProgress.update(done));
   joinProgress.stop();
   const t2 = performance.now();
@@ -170,7 +171,7 @@ export function registerTrainingSet(program: Command): Command {
     .requiredOption('--out <path>', 'output Parquet file')
     .option('--input <path...>', 'history to replay (files, directories, s3:// URLs; default: the offline store\'s raw/<source>)')
     .option('--label-time <column>', 'label column with the time to read features at (default: the source\'s event-time field)')
-    .option('--threads <n>', 'replay threads, split by entity (default 1; worth it on idle cores)')
+    .option('--threads <n>', 'threads for decoding Parquet input and for the replay, split by entity (default 1; worth it on idle cores)')
     .option('--compression <codec>', 'output page compression: gzip | snappy | none', 'gzip')
     .option('--quiet', 'no progress bar')
     .action(async (o: { config: string; labels: string; features: string; out: string; input?: string[]; labelTime?: string; compression: string; threads?: string; quiet?: boolean }) => {

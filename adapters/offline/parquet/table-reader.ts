@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 import { FenestraError } from '../../../core/errors.js';
 import { makeS3Client, S3BlobStore, type S3Options } from './blob-store.js';
@@ -27,6 +28,11 @@ export interface ReadTableOptions {
   /** Columns that may be missing (read as all-null). */
   readonly optionalColumns?: readonly string[];
   readonly onProgress?: (rowsRead: number) => void;
+  /**
+   * Decode a Parquet file's row groups on up to this many threads (this one and worker threads;
+   * default 1). Pays off for large files with idle cores.
+   */
+  readonly threads?: number;
 }
 
 interface FileRef {
@@ -149,17 +155,19 @@ class TableBuilder {
           throw new FenestraError('BAD_REQUEST', `column "${n}" not found in ${f.name} (it has: ${cols.map((c) => c.name).join(', ')})`, { path: n });
         }
       }
-      // INT64 timestamps in ms/µs are read as plain INT64 and converted without a BigInt per value
-      const { file, epochMs } = withRawTimestamps(pq, want);
-      await readRowGroups(file, want, (rg) => {
-        for (const n of names) {
-          const col = rg.columns.get(n);
-          const unit = epochMs.get(n);
-          this.push(n, col === undefined ? new Array(rg.rows).fill(null) : unit !== undefined ? int64ToEpochMs(col, unit) : col);
-        }
+      const groups = pq.metadata.row_groups.length;
+      const parts = Math.max(1, Math.min(opts.threads ?? 1, groups));
+      const bounds = Array.from({ length: parts + 1 }, (_, p) => Math.round((p * groups) / parts));
+      const shared = parts > 1 ? sharedCopy(f.bytes) : null;
+      const remote = bounds.slice(1, -1).map((from, p) => decodeInWorker(shared!, from, bounds[p + 2]!, want));
+      for (const r of remote) r.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+      const add = (rg: DecodedRowGroup) => {
+        for (const n of names) this.push(n, rg.columns.get(n) ?? new Array(rg.rows).fill(null));
         this.rows += rg.rows;
         opts.onProgress?.(this.rows);
-      });
+      };
+      await decodeRowGroups(pq, 0, bounds[1]!, want, add);
+      for (const r of remote) for (const rg of await r) add(rg);
     } else {
       // column-wise as lines are parsed (no object kept per row)
       let cols: unknown[][] | null = null;
@@ -199,6 +207,93 @@ class TableBuilder {
     for (const n of this.names ?? []) columns.set(n, concatChunks(this.chunks.get(n) ?? [], this.rows));
     return { rows: this.rows, columns, types: this.types, names: this.names ?? [] };
   }
+}
+
+/** One decoded row group: `rows` values per requested column. */
+export interface DecodedRowGroup {
+  readonly rows: number;
+  readonly columns: ReadonlyMap<string, ArrayLike<unknown>>;
+}
+
+/** Decodes row groups [from, to) of a Parquet file (timestamps as epoch ms), in order. */
+export async function decodeRowGroups(pq: ParquetBytes, from: number, to: number, want: readonly string[], onRowGroup: (rg: DecodedRowGroup) => void): Promise<void> {
+  if (to <= from) return;
+  // INT64 timestamps in ms/µs are read as plain INT64 and converted without a BigInt per value
+  const { file, epochMs } = withRawTimestamps(pq, want);
+  const part: ParquetBytes = { buffer: file.buffer, metadata: { ...file.metadata, row_groups: file.metadata.row_groups.slice(from, to) } };
+  await readRowGroups(part, want, (rg) => {
+    const columns = new Map<string, ArrayLike<unknown>>();
+    for (const n of want) {
+      const col = rg.columns.get(n)!;
+      const unit = epochMs.get(n);
+      columns.set(n, unit !== undefined ? int64ToEpochMs(col, unit) : col);
+    }
+    onRowGroup({ rows: rg.rows, columns });
+  });
+}
+
+function sharedCopy(bytes: Uint8Array): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(bytes.byteLength);
+  new Uint8Array(sab).set(bytes);
+  return sab;
+}
+
+/** A string column as its distinct values and an index per row (-1: null), for a thread hop. */
+export interface EncodedStrings {
+  readonly kind: 'strings';
+  readonly dict: string[];
+  readonly ids: Int32Array;
+}
+
+/** Strings dictionary-encoded (fewer objects to copy between threads); other columns as they are. */
+export function encodeForTransfer(col: ArrayLike<unknown>): ArrayLike<unknown> | EncodedStrings {
+  if (ArrayBuffer.isView(col)) return col;
+  const ids = new Int32Array(col.length);
+  const index = new Map<string, number>();
+  const dict: string[] = [];
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (v === null || v === undefined) {
+      ids[i] = -1;
+      continue;
+    }
+    if (typeof v !== 'string') return col;
+    let k = index.get(v);
+    if (k === undefined) {
+      k = dict.push(v) - 1;
+      index.set(v, k);
+    }
+    ids[i] = k;
+  }
+  return { kind: 'strings', dict, ids };
+}
+
+function decodeTransferred(col: ArrayLike<unknown> | EncodedStrings): ArrayLike<unknown> {
+  if (!('kind' in col) || (col as EncodedStrings).kind !== 'strings') return col as ArrayLike<unknown>;
+  const { dict, ids } = col as EncodedStrings;
+  const out: Array<string | null> = [];
+  for (let i = 0; i < ids.length; i++) out.push(ids[i]! < 0 ? null : dict[ids[i]!]!);
+  return out;
+}
+
+/** Row groups [from, to) of the file in `bytes` decoded on a worker thread (decode-worker.ts). */
+function decodeInWorker(bytes: SharedArrayBuffer, from: number, to: number, want: readonly string[]): Promise<DecodedRowGroup[]> {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const entry = new URL(`./decode-worker${ext}`, import.meta.url);
+  const options = { workerData: { bytes, from, to, want: [...want] } };
+  return new Promise((resolve, reject) => {
+    // Running from TypeScript sources (tsx, tests): register tsx in the worker before loading the entry.
+    const w =
+      ext === '.ts'
+        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
+        : new Worker(entry, options);
+    w.once('message', (m: { ok: true; groups: Array<{ rows: number; columns: Record<string, ArrayLike<unknown> | EncodedStrings> }> } | { ok: false; message: string }) => {
+      void w.terminate();
+      if (!m.ok) return reject(new FenestraError('BAD_REQUEST', `parquet decode (worker): ${m.message}`));
+      resolve(m.groups.map((g) => ({ rows: g.rows, columns: new Map(Object.entries(g.columns).map(([n, c]) => [n, decodeTransferred(c)])) })));
+    });
+    w.once('error', reject);
+  });
 }
 
 /**

@@ -125,4 +125,22 @@ describe('training-set output', () => {
     const mine = await readTable([path]);
     expect(Array.from(mine.columns.get('counts')!, (v) => v ?? NaN)).toEqual(Array.from(cols.counts));
   });
+
+  it('reads a Parquet file on several threads exactly as on one (row groups split over workers)', async () => {
+    const file = join(labelDir, 'part-0.parquet');
+    const one = await readTable([file]);
+    for (const threads of [2, 3]) {
+      const many = await readTable([file], { threads });
+      expect(many.rows).toBe(one.rows);
+      expect(many.names).toEqual(one.names);
+      for (const n of one.names) expect(Array.from(many.columns.get(n)!)).toEqual(Array.from(one.columns.get(n)!));
+    }
+    // and a training set with threads gives the same file as without
+    const a = join(dir, 'train-t1.parquet');
+    const b = join(dir, 'train-t3.parquet');
+    await runTrainingSet({ spec, labels: labelDir, input: [events], features: 'fraud_model', out: a, quiet: true });
+    await runTrainingSet({ spec, labels: labelDir, input: [events], features: 'fraud_model', out: b, quiet: true, threads: 3 });
+    const [r] = await duck.rows(`SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet(${lit(a)}) EXCEPT ALL SELECT * FROM read_parquet(${lit(b)})))::INTEGER AS diff`);
+    expect(r!.diff).toBe(0);
+  });
 });
