@@ -7,7 +7,7 @@
  *
  *   node --expose-gc --import tsx bench/training.ts [--smoke] [--cards N --months N] [--threads N] [--skip-backfill] [--full-service]
  *
- * `--threads N`: replay threads of the training sets (default 2, as DuckDB's). The load average
+ * `--threads N`: decode and replay threads of the training sets (default 1; DuckDB runs on 2). The load average
  * before and after each measurement is recorded (the machine is shared).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -35,7 +35,7 @@ const dir = join(root, 'tmp', 'bench-training', `${cards}x${months}`);
 mkdirSync(dir, { recursive: true });
 const data = join(dir, 'tx.parquet');
 
-const threads = Number(flag('--threads') ?? 2);
+const threads = Number(flag('--threads') ?? 1);
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
