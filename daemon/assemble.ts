@@ -138,6 +138,9 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   const visibility = readsFromStore ? new StoreVisibility(engine, health, Math.max(20, spec.state.flushInterval)) : undefined;
   const checkpoint = (): Promise<void> => engine.checkpoint();
   const stored = storedGroups.size === 0 ? null : visibility ? visibility.storedWriter(storedGroups, checkpoint) : new StoredWriter(storedGroups, checkpoint);
+  // Every accepted stored write gets its row in the offline history (`stored/<group>`), staged and
+  // committed with the checkpoint that makes it durable.
+  if (stored !== null && offline) stored.recordTo(offline.offline);
   const api = servingApi(engine, {
     ...(readsFromStore ? { reader: new OnlineFeatureReader(spec, onlineStore!, { derived: defaultDerived(spec) }) } : {}),
     ...(health ? { health } : {}),

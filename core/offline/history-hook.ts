@@ -2,19 +2,22 @@
  * The runtime's offline output (`OfflineHook`) over any `OfflineStore`: the rows of each checkpoint
  * interval, staged with the checkpoint and committed after it is durable, so that after any crash
  * every applied event has exactly one row in `raw/<source>` (and one in `feature/<group>` when
- * feature rows are on).
+ * feature rows are on), and every accepted stored write one in `stored/<group>` (`onStored`; layout
+ * in core/stored/history.ts).
  *
  * Rows are buffered column-wise per table as events are applied (`onApplied`), handed over at the
  * checkpoint's cut (`cut`), split per hour partition and staged as files named by checkpoint id +
  * sequence (`stage`). A staged interval whose checkpoint failed is re-staged with the next one (its
- * files were never listed, so recovery removes them). Threading: `onApplied` and `cut` run
- * synchronously on the engine loop; `stage`, `commit`, `recover`, `close` are serialized by the runtime.
+ * files were never listed, so recovery removes them). Threading: `onApplied`, `onStored` and `cut`
+ * run synchronously on the engine loop; `stage`, `commit`, `recover`, `close` are serialized by the runtime.
  */
 import type { OfflineBatch, OfflineColumn, OfflineStore, StagedFile } from '../contracts/offline-store.js';
-import type { EngineSpec, FieldType, SourceSpec } from '../model.js';
+import type { EngineSpec, FieldType, SourceSpec, StoredGroupSpec } from '../model.js';
 import type { OfflineHook } from '../runtime/offline-hook.js';
 import { splitByPartition } from './partition.js';
 import { aggFeatureType, compileDerived, derivedInputsOf, type DerivedInputType } from '../derived/index.js';
+import { storedHistoryLayout, storedHistoryRow, STORED_EVENT_TIME, type StoredHistoryLayout } from '../stored/history.js';
+import type { StoredWrite } from '../stored/record.js';
 
 function celToOffline(t: DerivedInputType): OfflineColumn['type'] {
   return t === 'bool' ? 'boolean' : t;
@@ -79,6 +82,7 @@ type Token = { tables: TableBuffer[] };
 export class HistoryHook implements OfflineHook {
   private readonly rawOwner = new Map<string, { source: SourceSpec; columns: OfflineColumn[] }>();
   private readonly featureGroups = new Map<string, { columns: OfflineColumn[]; names: string[]; numeric: boolean[]; keyField: string }>();
+  private readonly storedGroups = new Map<string, { spec: StoredGroupSpec; layout: StoredHistoryLayout }>();
   private tables = new Map<string, TableBuffer>();
   /** Rows staged for a checkpoint that has not been committed (re-staged if that checkpoint failed). */
   private unconfirmed: TableBuffer[] = [];
@@ -89,6 +93,7 @@ export class HistoryHook implements OfflineHook {
     const { spec } = opts;
     const seenSources = new Set<string>();
     for (const g of spec.groups.values()) {
+      if (g.kind === 'stored') this.storedGroups.set(g.name, { spec: g, layout: storedHistoryLayout(spec, g) });
       if (g.kind !== 'aggregated') continue;
       const src = spec.sources.get(g.source);
       if (!src) continue;
@@ -157,6 +162,16 @@ export class HistoryHook implements OfflineHook {
       t.data[fg.names.length + 2]!.push(this.clock());
       t.data[fg.names.length + 3]!.push(version);
     }
+  }
+
+  /** A stored write's row of `stored/<group>` (every accepted write; see StoredWriter). */
+  onStored(group: string, write: StoredWrite): void {
+    const sg = this.storedGroups.get(group);
+    if (!sg) return;
+    const { layout } = sg;
+    const t = this.table(layout.table, layout.columns as OfflineColumn[], STORED_EVENT_TIME);
+    const row = storedHistoryRow(layout, sg.spec, write, this.clock());
+    for (let c = 0; c < row.length; c++) t.data[c]!.push(row[c]);
   }
 
   cut(): unknown {

@@ -1,4 +1,5 @@
 import type { StagedFile } from '../contracts/offline-store.js';
+import type { StoredWrite } from '../stored/record.js';
 
 /**
  * How the runtime drives offline (history) output so that it is exactly-once with checkpoints.
@@ -14,6 +15,12 @@ import type { StagedFile } from '../contracts/offline-store.js';
 export interface OfflineHook {
   recover(files: readonly StagedFile[]): Promise<void>;
   onApplied(group: string, key: string, ts: number, event: Readonly<Record<string, unknown>>, version: number): void;
+  /**
+   * Optional: an accepted write to a stored group (core/stored's StoredWriter calls it synchronously,
+   * in apply order, before the checkpoint that makes the write durable is cut). Its row belongs to
+   * the next `cut`, like `onApplied`'s.
+   */
+  onStored?(group: string, write: StoredWrite): void;
   cut(): unknown;
   stage(token: unknown, checkpointId: number): Promise<readonly StagedFile[]>;
   commit(files: readonly StagedFile[]): Promise<void>;

@@ -8,3 +8,8 @@ export { parseRecord, type RecordFeature, type ParsedRecord, type RecordProblem 
 export { parseStoredTime, parseStoredValue, typedValues } from './values.js';
 export { ttlDurationMs, expiryOf } from './ttl.js';
 export { StoredWriter } from './writer.js';
+export {
+  storedHistoryLayout, storedHistoryRow, storedKeyField, storedTableName,
+  STORED_DELETED, STORED_EVENT_TIME, STORED_EXPIRES_AT, STORED_WRITE_TIME,
+  type StoredHistory, type StoredHistoryLayout,
+} from './history.js';

@@ -74,6 +74,17 @@ export class StoredGroupState implements StateGroup {
     return true;
   }
 
+  /**
+   * True when the key's current record is exactly this write (same event time, and the same texts and
+   * expiry, or a tombstone for a delete): a client's retry of the last write, which changes nothing.
+   */
+  holds(w: StoredWrite): boolean {
+    const s = this.slots.get(w.key);
+    if (s === undefined || s.eventTime !== w.eventTime) return false;
+    if (w.op === 'delete') return s.strings === null;
+    return s.strings !== null && s.expiresAt === w.expiresAt && sameStrings(s.strings, w.strings);
+  }
+
   /** The live record of a key as of `asOf` (missing if absent, deleted, expired, or newer than `asOf`). */
   get(key: string, asOf: number): StoredRecord | null {
     const s = this.slots.get(key);
@@ -146,6 +157,13 @@ export class StoredGroupState implements StateGroup {
   keys(): IterableIterator<string> {
     return this.slots.keys();
   }
+}
+
+function sameStrings(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 export function nullValues(spec: StoredGroupSpec): Record<string, FeatureValue> {
