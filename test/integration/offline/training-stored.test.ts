@@ -27,6 +27,9 @@ import { FileSink } from '../../../adapters/offline/parquet/file-sink.js';
 import { ParquetStreamWriter } from '../../../adapters/offline/parquet/parquet-writer.js';
 import { readTable } from '../../../adapters/offline/parquet/table-reader.js';
 import { Prng } from '../../../core/datagen/prng.js';
+import type { StoredGroupSpec } from '../../../core/model.js';
+import { storedHistoryLayout } from '../../../core/stored/history.js';
+import { planTraining, resolveFeatureRefs } from '../../../core/training/plan.js';
 import { lit, openDuck } from './duckdb.js';
 import { loadYaml } from './fixtures.js';
 
@@ -341,4 +344,38 @@ describe('training sets over a stored group (PutRecord / DeleteRecord through th
       duck.close();
     }
   }, 300_000);
+});
+
+describe('stored groups in training plans', () => {
+  it('plans stored-only and mixed requests, reads no history when none is committed, refuses clashing names', async () => {
+    const spec = await loadYaml(dir, 'plan.yaml', YAML.replace('path: ./offline', 'path: ./offline-empty'));
+    const only = planTraining(spec, resolveFeatureRefs(spec, 'cc_batch:avg_per_trans'));
+    expect(only.source).toBeNull();
+    expect([only.keyField, only.timeField]).toEqual(['cc_num', 'event_time']);
+    // a derived feature reads the fields it needs, only those
+    expect(only.stored[0]!.fieldsRead).toEqual(['avg_amt_last_1w', 'num_trans_last_1w']);
+    const mixed = planTraining(spec, resolveFeatureRefs(spec, 'fraud_model'));
+    expect(mixed.timeField).toBe('trans_time');
+    expect(mixed.output.map((o) => `${o.group}:${o.column}:${o.type}`)).toEqual([
+      'cc_agg:num_trans_last_1d:double', 'cc_agg:avg_amt_last_1d:double',
+      'cc_batch:event_time:timestamp', 'cc_batch:avg_amt_last_1w:double', 'cc_batch:num_trans_last_1w:int',
+      'cc_batch:segment:string', 'cc_batch:vip:boolean', 'cc_batch:avg_per_trans:double', 'cc_batch:amt_vs_avg:double',
+    ]);
+
+    // nothing written yet: every label reads null (no error)
+    const labels = join(dir, 'plan-labels.parquet');
+    writeLabels(labels, [{ key: 'a', t: BASE, amount: 1 }, { key: 'b', t: BASE + 1, amount: 2 }]);
+    const out = join(dir, 'plan-out.parquet');
+    const r = await runTrainingSet({ spec, labels, features: 'cc_batch:*', labelTime: 'trans_time', out, quiet: true });
+    expect(r.storedRows).toBe(0);
+    const t = await readTable([out]);
+    for (const f of STORED) expect(Array.from(t.columns.get(f)!, (v) => (Number.isNaN(v) ? null : v))).toEqual([null, null]);
+    // --input names a source's history: meaningless for stored groups only
+    await expect(runTrainingSet({ spec, labels, features: 'cc_batch:*', labelTime: 'trans_time', input: [labels], out, quiet: true })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+
+    const g = spec.groups.get('cc_batch') as StoredGroupSpec;
+    expect(storedHistoryLayout(spec, g).columns.map((c) => c.name)).toEqual(['cc_num', 'event_time', 'expires_at', 'avg_amt_last_1w', 'num_trans_last_1w', 'segment', 'vip', 'deleted', 'write_time']);
+    const clash: StoredGroupSpec = { ...g, fields: [...g.fields, { name: 'deleted', type: 'boolean', optional: true }] };
+    expect(() => storedHistoryLayout(spec, clash)).toThrow(/field "deleted" clashes/);
+  });
 });
