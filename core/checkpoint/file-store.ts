@@ -13,7 +13,8 @@ import { acquireDirLock, LOCK_NAME } from './dir-lock.js';
 import { frame, FrameKind, unframe } from './frame.js';
 import { type FaultPoint, writeFileAtomic } from './atomic-write.js';
 import { decodeManifest, encodeManifest, type Manifest, MANIFEST_NAME, type ManifestFile, stateFileName } from './manifest.js';
-import { entryId, parseStateFile, type StateFileHeader, StateFileWriter } from './state-file.js';
+import { FoldIndex, type LoadedStateFile } from './fold.js';
+import { parseStateFile, StateFileWriter } from './state-file.js';
 
 export interface FileCheckpointStoreOptions {
   /** Directory holding MANIFEST, snapshot-*.fnck and delta-*.fnck (created if missing). */
@@ -44,10 +45,6 @@ export interface CheckpointStoreStats {
   readonly deltas: number;
 }
 
-interface FoldedState {
-  readonly header: StateFileHeader;
-  readonly entries: Map<string, CheckpointEntry>;
-}
 
 /**
  * A `CheckpointStore` on local disk: checksummed snapshot and delta files published by a manifest.
@@ -114,13 +111,13 @@ export class FileCheckpointStore implements CheckpointStore {
     const m = this.manifest;
     if (!m) return null;
     const folded = await this.fold(m.snapshot, m.deltas, false);
-    const { header, entries } = folded;
+    const header = folded.header;
     return {
       id: header.id,
       positions: header.positions,
       offlineFiles: header.offlineFiles,
       meta: header.meta,
-      entries: () => entries.values(),
+      entries: () => folded.entries(),
     };
   }
 
@@ -135,8 +132,9 @@ export class FileCheckpointStore implements CheckpointStore {
       const m = await this.readManifest();
       if (!m) return null;
       try {
-        const { header, entries } = await this.fold(m.snapshot, m.deltas, false);
-        return { id: header.id, positions: header.positions, offlineFiles: header.offlineFiles, meta: header.meta, entries: () => entries.values() };
+        const folded = await this.fold(m.snapshot, m.deltas, false);
+        const header = folded.header;
+        return { id: header.id, positions: header.positions, offlineFiles: header.offlineFiles, meta: header.meta, entries: () => folded.entries() };
       } catch (e) {
         const again = await this.readManifest().catch(() => null);
         if (attempt >= attempts || again === null || again.id === m.id && sameFiles(again, m)) throw e;
@@ -223,16 +221,15 @@ export class FileCheckpointStore implements CheckpointStore {
     const m = this.manifest;
     if (!m || m.deltas.length === 0) return;
     const started = Date.now();
-    const { header, entries } = await this.fold(m.snapshot, m.deltas, true);
+    const folded = await this.fold(m.snapshot, m.deltas, true);
+    const header = folded.header;
     if (this.closing) return;
     const w = new StateFileWriter();
     let n = 0;
-    for (const e of entries.values()) {
-      if (e.value === null) continue;
-      w.add(e.group, e.key, e.value);
+    for (const [group, key, value] of folded.raw()) {
+      w.addLatin1Key(group, key, value);
       if (++n % this.opts.yieldEvery === 0) await yieldToLoop();
     }
-    entries.clear();
     const payload = w.finish({
       type: 'snapshot',
       id: header.id,
@@ -244,7 +241,7 @@ export class FileCheckpointStore implements CheckpointStore {
     const name = stateFileName('snapshot', header.id);
     const bytes = await writeFileAtomic(this.dir, name, frame(FrameKind.State, payload), undefined, undefined, undefined, true);
     this.options.faultHook?.('compaction-snapshot-written');
-    const folded = new Set([...(m.snapshot ? [m.snapshot.file] : []), ...m.deltas.map((d) => d.file)]);
+    const foldedFiles = new Set([...(m.snapshot ? [m.snapshot.file] : []), ...m.deltas.map((d) => d.file)]);
     await this.withManifestLock(async () => {
       const cur = this.manifest!;
       const next: Manifest = {
@@ -255,7 +252,7 @@ export class FileCheckpointStore implements CheckpointStore {
       await this.writeManifest(next);
     });
     this.options.faultHook?.('compaction-manifest-renamed');
-    for (const f of folded) {
+    for (const f of foldedFiles) {
       if (f !== name) await unlink(join(this.dir, f)).catch(() => undefined);
     }
     this.compactions++;
@@ -310,33 +307,28 @@ export class FileCheckpointStore implements CheckpointStore {
       }
       throw e;
     }
-    const parsed = parseStateFile(unframe(buf, FrameKind.State, path), path);
+    const payload = unframe(buf, FrameKind.State, path);
+    const parsed = parseStateFile(payload, path);
     if (parsed.header.id !== mf.id) {
       throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint file ${path} holds checkpoint ${parsed.header.id}, the manifest says ${mf.id}`, { path });
     }
-    return parsed;
+    return { parsed, payload };
   }
 
-  /** Reads and verifies the snapshot and deltas, folding them into one fresh map. */
-  private async fold(snapshot: ManifestFile | null, deltas: readonly ManifestFile[], yielding: boolean): Promise<FoldedState> {
-    const entries = new Map<string, CheckpointEntry>();
-    let header: StateFileHeader | null = null;
-    let n = 0;
-    const files = [...(snapshot ? [snapshot] : []), ...deltas];
-    for (const mf of files) {
-      const parsed = await this.readStateFile(mf);
-      // Folding straight into `entries` is safe: on any error the whole fold is discarded.
-      for (const e of parsed.entries()) {
-        const id = entryId(e.group, e.key);
-        if (e.value === null) entries.delete(id);
-        else entries.set(id, e);
-        if (yielding && ++n % this.opts.yieldEvery === 0) await yieldToLoop();
-      }
-      header = parsed.header;
+  /**
+   * Reads and verifies the snapshot and deltas and folds them (newest first) into an index of
+   * references into their buffers (core/checkpoint/fold.ts); any error discards the whole fold.
+   */
+  private async fold(snapshot: ManifestFile | null, deltas: readonly ManifestFile[], yielding: boolean): Promise<FoldIndex> {
+    const files: LoadedStateFile[] = [];
+    for (const mf of [...(snapshot ? [snapshot] : []), ...deltas]) {
+      const { parsed, payload } = await this.readStateFile(mf);
+      files.push({ name: join(this.dir, mf.file), header: parsed.header, payload, entriesAt: parsed.entriesAt });
     }
-    if (!header) throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint manifest in ${this.dir} names no files`, { path: this.dir });
-    return { header, entries };
+    if (files.length === 0) throw new FenestraError('CHECKPOINT_CORRUPT', `checkpoint manifest in ${this.dir} names no files`, { path: this.dir });
+    return new FoldIndex(files).build(this.opts.yieldEvery, yielding ? () => yieldToLoop() : undefined);
   }
+
 }
 
 function sameFiles(a: Manifest, b: Manifest): boolean {

@@ -57,14 +57,23 @@ export class StateFileWriter {
   }
 
   add(group: string, key: string, value: Uint8Array | null): void {
+    this.addEncodedKey(group, key, 'utf8', value);
+  }
+
+  /** As `add`, with the key given as a latin1 string of its UTF-8 bytes (as FoldIndex holds keys). */
+  addLatin1Key(group: string, keyLatin1: string, value: Uint8Array | null): void {
+    this.addEncodedKey(group, keyLatin1, 'latin1', value);
+  }
+
+  private addEncodedKey(group: string, key: string, encoding: 'utf8' | 'latin1', value: Uint8Array | null): void {
     const g = this.groupId(group);
-    const keyLen = Buffer.byteLength(key, 'utf8');
+    const keyLen = encoding === 'latin1' ? key.length : Buffer.byteLength(key, 'utf8');
     const valueLen = value === null ? 0 : value.byteLength;
     this.ensure(10 + keyLen + valueLen);
     const b = this.buf;
     b.writeUInt16LE(g, this.at);
     b.writeUInt32LE(keyLen, this.at + 2);
-    b.write(key, this.at + 6, keyLen, 'utf8');
+    b.write(key, this.at + 6, keyLen, encoding);
     this.at += 6 + keyLen;
     b.writeUInt32LE(value === null ? DELETED : valueLen, this.at);
     this.at += 4;
@@ -88,6 +97,8 @@ export class StateFileWriter {
 
 export interface ParsedStateFile {
   readonly header: StateFileHeader;
+  /** Offset of the first entry in the payload. */
+  readonly entriesAt: number;
   /**
    * The entries in file order (`value` is a view into the file buffer, null for a deletion). Structural
    * errors are thrown (CHECKPOINT_CORRUPT) when reached; callers fold into fresh structures they
@@ -112,6 +123,7 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
   }
   return {
     header,
+    entriesAt: 4 + hlen,
     *entries() {
       let at = 4 + hlen;
       const end = payload.byteLength;
@@ -138,9 +150,4 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
       if (at !== end) throw corruptError(file, `${end - at} trailing bytes after ${header.count} entries`);
     },
   };
-}
-
-/** Entry map key: group and entity key joined by NUL (which neither contains in practice). */
-export function entryId(group: string, key: string): string {
-  return `${group}\u0000${key}`;
 }

@@ -89,12 +89,22 @@ export class Checkpointer {
     const started = d.clock();
     // --- the cut: synchronous, between batches ---
     const entries: CheckpointEntry[] = [];
-    const captured = new Map<string, Set<string>>();
+    const captured = new Map<string, Iterable<string>>();
     for (const g of [...d.groups.values(), ...(d.participants?.() ?? [])]) {
-      const keys = new Set(g.drainDirty());
-      for (const k of this.carry.get(g.name) ?? []) keys.add(k);
-      for (const k of keys) entries.push({ group: g.name, key: k, value: g.encode(k) });
-      if (keys.size > 0) captured.set(g.name, keys);
+      const drained = g.drainDirty(); // each key once
+      const carried = this.carry.get(g.name);
+      let keys: Iterable<string> = drained;
+      if (carried !== undefined) {
+        const all = new Set(drained);
+        for (const k of carried) all.add(k);
+        keys = all;
+      }
+      let n = 0;
+      for (const k of keys) {
+        entries.push({ group: g.name, key: k, value: g.encode(k) });
+        n++;
+      }
+      if (n > 0) captured.set(g.name, keys);
     }
     this.carry = new Map();
     const positions = d.positions();
