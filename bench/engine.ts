@@ -2,7 +2,7 @@
  * Engine update throughput and memory per entity for the core issue's example feature set (cc_agg:
  * count + avg over 10m exact, count 7d and avg 7d at 1h precision, max 30d at 1d precision).
  *
- *   node --expose-gc --import tsx bench/engine.ts [--events N] [--entities K] [--mem-entities M] [--smoke]
+ *   node --expose-gc --import tsx bench/engine.ts [--events N] [--entities K] [--mem-entities M] [--checkpoint-ms MS] [--smoke]
  *
  * Throughput: N events over K entities (uniformly random keys), event times spread evenly over
  * `span` days (default 10, so each card sees an event about every day and tiles are exercised),
@@ -44,6 +44,8 @@ const N = arg('events', smoke ? 600_000 : 2_000_000);
 const K = arg('entities', smoke ? 30_000 : 100_000);
 const M = arg('mem-entities', smoke ? 100_000 : 1_000_000);
 const SPAN_DAYS = arg('span', 10);
+/** Checkpoint interval (ms of wall time); the engine's default, `state.checkpointInterval: 1s`. */
+const CHECKPOINT_MS = arg('checkpoint-ms', 1000);
 const BATCH = 2_000;
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -195,7 +197,7 @@ async function runEngine(checkpoints: boolean, count = N): Promise<EngineRun> {
         running = checkpoint().finally(() => {
           running = null;
         });
-      }, 1000)
+      }, CHECKPOINT_MS)
     : null;
   for (let b = 0; b < count; b += BATCH) {
     const a0 = performance.now();
@@ -343,7 +345,7 @@ const result = {
   smoke,
   node: process.version,
   date: new Date().toISOString(),
-  config: { events: N, entities: K, spanDays: SPAN_DAYS, allowedLatenessMs: MIN, batch: BATCH, checkpointIntervalMs: 1000, memEntities: M, memEventsPerEntity: '1-4 uniform within 10 min' },
+  config: { events: N, entities: K, spanDays: SPAN_DAYS, allowedLatenessMs: MIN, batch: BATCH, checkpointIntervalMs: CHECKPOINT_MS, memEntities: M, memEventsPerEntity: '1-4 uniform within 10 min' },
   throughput: {
     eventsPerSecond: Math.round(N / eng.seconds),
     eventsPerCpuSecond: Math.round(N / eng.cpuSeconds),
