@@ -71,3 +71,23 @@ export function toFieldValues(col: ArrayLike<unknown>, field: FieldSpec | undefi
   }
   return col;
 }
+
+/**
+ * Concatenates column chunks in order: one Float64Array when every chunk is one (no boxing), else a
+ * plain array. A single chunk that already holds every row is returned as it is.
+ */
+export function concatColumnChunks<T extends ArrayLike<unknown>>(parts: readonly T[], rows = parts.reduce((a, p) => a + p.length, 0)): T | Float64Array | unknown[] {
+  if (parts.length === 1 && parts[0]!.length === rows) return parts[0]!;
+  if (parts.length > 0 && parts.every((p) => p instanceof Float64Array)) {
+    const out = new Float64Array(rows);
+    let off = 0;
+    for (const p of parts as unknown as Float64Array[]) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+  const out: unknown[] = [];
+  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
+  return out;
+}

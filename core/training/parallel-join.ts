@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { FenestraError, type ErrorCode } from '../errors.js';
 import type { EngineSpec, FeatureRef } from '../model.js';
+import { concatColumnChunks } from './columns.js';
 import type { TrainingPlan } from './plan.js';
 import {
   orderJoin, replayJoin, replayOrdered, scatterColumns, sliceOrdered,
@@ -56,21 +57,6 @@ function runWorker(spec: EngineSpec, refs: readonly FeatureRef[], ordered: Order
   });
 }
 
-function concatColumns(parts: readonly FeatureColumn[]): FeatureColumn {
-  if (parts.every((p) => p instanceof Float64Array)) {
-    const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
-    let off = 0;
-    for (const p of parts as Float64Array[]) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  }
-  const out: unknown[] = [];
-  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
-  return out;
-}
-
 export async function parallelReplayJoin(
   spec: EngineSpec,
   plan: TrainingPlan,
@@ -95,7 +81,7 @@ export async function parallelReplayJoin(
     last = n;
   });
   const results = [local, ...(await Promise.all(remote))];
-  const columns = plan.groups.map((g, gi) => g.columns.map((_, c) => concatColumns(results.map((r) => r.columns[gi]![c]!))));
+  const columns = plan.groups.map((g, gi) => g.columns.map((_, c) => concatColumnChunks(results.map((r) => r.columns[gi]![c]!)) as FeatureColumn));
   onProgress?.(labels.rows, 0);
   return {
     columns: scatterColumns(plan, columns, labelRows),

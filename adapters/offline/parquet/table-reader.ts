@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 import { FenestraError } from '../../../core/errors.js';
+import { concatColumnChunks } from '../../../core/training/columns.js';
 import { makeS3Client, S3BlobStore, type S3Options } from './blob-store.js';
 import type { ColumnMetaData } from 'hyparquet';
 import { openParquetBytes, parquetColumns, readRowGroups, type ParquetBytes } from './parquet-reader.js';
@@ -204,7 +205,7 @@ class TableBuilder {
 
   finish(): Table {
     const columns = new Map<string, ArrayLike<unknown>>();
-    for (const n of this.names ?? []) columns.set(n, concatChunks(this.chunks.get(n) ?? [], this.rows));
+    for (const n of this.names ?? []) columns.set(n, concatColumnChunks(this.chunks.get(n) ?? [], this.rows));
     return { rows: this.rows, columns, types: this.types, names: this.names ?? [] };
   }
 }
@@ -382,18 +383,3 @@ function forEachLine(bytes: Uint8Array, fn: (line: string, lineNo: number) => vo
   }
 }
 
-function concatChunks(parts: ArrayLike<unknown>[], rows: number): ArrayLike<unknown> {
-  if (parts.length === 1 && parts[0]!.length === rows) return parts[0]!;
-  if (parts.length > 0 && parts.every((p) => p instanceof Float64Array)) {
-    const out = new Float64Array(rows);
-    let off = 0;
-    for (const p of parts as Float64Array[]) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
-  }
-  const out: unknown[] = [];
-  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
-  return out;
-}

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis, type RedisServer } from '../../services/redis.js';
 import { oracle, sameValues, transactions, type Tx } from './support/card-spec.js';
-import { writeDaemonConfig } from './support/daemon-config.js';
+import { servedFeatures, writeDaemonConfig } from './support/daemon-config.js';
 import { ensureBuilt, startFenestra, type FenestraProcess } from './support/fenestra-process.js';
 import { metric } from './support/prom.js';
 
@@ -60,9 +60,8 @@ async function ingest(base: string, events: readonly Tx[], wait: boolean): Promi
 type Served = { found: boolean; version: number; features: Record<string, number | null> };
 
 async function features(base: string, card: string, asOf: number): Promise<Served> {
-  const res = await fetch(`${base}/v1/features/cc_agg/${card}?asOf=${asOf}&request.amount=75`);
-  const text = await res.text();
-  expect(res.status, `${base} ${card}: ${text}`).toBe(200);
+  const { status, text } = await servedFeatures(base, card, asOf);
+  expect(status, `${base} ${card}: ${text}`).toBe(200);
   return JSON.parse(text) as Served;
 }
 

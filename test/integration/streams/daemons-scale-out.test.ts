@@ -19,6 +19,7 @@ import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { startKafka, type KafkaService } from '../../services/kafka.js';
 import { startRedis, type RedisServer } from '../../services/redis.js';
 import { oracle, sameValues, transactions, type Tx } from '../online/support/card-spec.js';
+import { CC_AGG_YAML, servedFeatures } from '../online/support/daemon-config.js';
 import { ensureBuilt, startFenestra, type FenestraProcess } from '../online/support/fenestra-process.js';
 
 const TOPIC = 'cc-daemons';
@@ -81,19 +82,7 @@ sources:
     allowedLateness: 365d
     schema: { cc_num: string, amt: double, trans_time: timestamp }
 featureGroups:
-  cc_agg:
-    source: tx
-    features:
-      num_trans_last_10m: { agg: count, window: 10m }
-      sum_amt_last_10m:   { agg: sum, field: amt, window: 10m }
-      num_trans_last_1h:  { agg: count, window: 1h }
-      max_amt_last_1h:    { agg: max, field: amt, window: 1h }
-      num_trans_total:    { agg: count, window: lifetime }
-      sum_amt_total:      { agg: sum, field: amt, window: lifetime }
-    derived:
-      avg_amt_last_10m: { expr: "sum_amt_last_10m / double(num_trans_last_10m)" }
-      amt_ratio_1h_max: { expr: "request.amount / max_amt_last_1h" }
-online: { type: redis, url: "${redis.url}", keyPrefix: "daemons:" }
+${CC_AGG_YAML}online: { type: redis, url: "${redis.url}", keyPrefix: "daemons:" }
 offline: { type: parquet, path: ${JSON.stringify(join(dir, 'offline'))} }
 `,
   );
@@ -142,9 +131,8 @@ async function waitCommitted(total: number, timeoutMs: number, who: readonly Fen
 type Served = { found: boolean; version: number; features: Record<string, number | null> };
 
 async function features(base: string, card: string, asOf: number): Promise<Served> {
-  const res = await fetch(`${base}/v1/features/cc_agg/${card}?asOf=${asOf}&request.amount=75`);
-  const text = await res.text();
-  expect(res.status, `${base} ${card}: ${text}`).toBe(200);
+  const { status, text } = await servedFeatures(base, card, asOf);
+  expect(status, `${base} ${card}: ${text}`).toBe(200);
   return JSON.parse(text) as Served;
 }
 

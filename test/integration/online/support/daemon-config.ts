@@ -23,6 +23,27 @@ export interface DaemonConfigOptions {
   readonly file?: string;
 }
 
+/** card-spec.ts's `cc_agg` group (fed by source `tx`) as YAML under `featureGroups:`, two-space indented. */
+export const CC_AGG_YAML = `  cc_agg:
+    source: tx
+    features:
+      num_trans_last_10m: { agg: count, window: 10m }
+      sum_amt_last_10m:   { agg: sum, field: amt, window: 10m }
+      num_trans_last_1h:  { agg: count, window: 1h }
+      max_amt_last_1h:    { agg: max, field: amt, window: 1h }
+      num_trans_total:    { agg: count, window: lifetime }
+      sum_amt_total:      { agg: sum, field: amt, window: lifetime }
+    derived:
+      avg_amt_last_10m: { expr: "sum_amt_last_10m / double(num_trans_last_10m)" }
+      amt_ratio_1h_max: { expr: "request.amount / max_amt_last_1h" }
+`;
+
+/** `GET /v1/features/cc_agg/:card?asOf=…&request.amount=75` of a running daemon (200 expected). */
+export async function servedFeatures(base: string, card: string, asOf: number): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${base}/v1/features/cc_agg/${card}?asOf=${asOf}&request.amount=75`);
+  return { status: res.status, text: await res.text() };
+}
+
 export function writeDaemonConfig(o: DaemonConfigOptions): string {
   mkdirSync(o.dir, { recursive: true });
   const text = `# card-spec.ts's feature set over HTTP, for the online-store daemon tests
@@ -41,19 +62,7 @@ sources:
     allowedLateness: ${o.allowedLateness ?? '365d'}
     schema: { cc_num: string, amt: double, trans_time: timestamp }
 featureGroups:
-  cc_agg:
-    source: tx
-    features:
-      num_trans_last_10m: { agg: count, window: 10m }
-      sum_amt_last_10m:   { agg: sum, field: amt, window: 10m }
-      num_trans_last_1h:  { agg: count, window: 1h }
-      max_amt_last_1h:    { agg: max, field: amt, window: 1h }
-      num_trans_total:    { agg: count, window: lifetime }
-      sum_amt_total:      { agg: sum, field: amt, window: lifetime }
-    derived:
-      avg_amt_last_10m: { expr: "sum_amt_last_10m / double(num_trans_last_10m)" }
-      amt_ratio_1h_max: { expr: "request.amount / max_amt_last_1h" }
-  cc_batch:
+${CC_AGG_YAML}  cc_batch:
     entity: card
     stored:
       eventTime: event_time
