@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { WritePhase } from '../contracts/checkpoint-storage.js';
 
 /**
  * Below this size a file is written with synchronous calls: a checkpoint's delta then costs a few
@@ -9,16 +10,6 @@ import { join } from 'node:path';
  * (compaction snapshots) are written asynchronously.
  */
 export const SYNC_WRITE_LIMIT = 8 << 20;
-
-/** Points where a test may crash the process to prove atomicity (see FileCheckpointStoreOptions.faultHook). */
-export type FaultPoint =
-  | 'state-temp-half'
-  | 'state-temp-written'
-  | 'state-renamed'
-  | 'manifest-temp-written'
-  | 'manifest-renamed'
-  | 'compaction-snapshot-written'
-  | 'compaction-manifest-renamed';
 
 /** fsyncs a directory so a rename in it is durable. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -32,29 +23,28 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Writes `chunks` to `dir/name.tmp`, fsyncs it, renames it to `dir/name` and fsyncs the directory:
- * readers see either the old file or the complete new one. `onPoint` is called at the half-written
- * temp file (`halfPoint`) and after the fsync (`writtenPoint`) so crash tests can kill the process there.
+ * readers see either the old file or the complete new one. `onPhase` is called at the half-written
+ * temp file (`half`) and after the fsync, before the rename (`written`), so crash tests can kill the
+ * process there.
  */
 export async function writeFileAtomic(
   dir: string,
   name: string,
   chunks: readonly Uint8Array[],
-  onPoint?: (p: FaultPoint) => void,
-  halfPoint?: FaultPoint,
-  writtenPoint?: FaultPoint,
+  onPhase?: (p: WritePhase) => void,
   /** Always write asynchronously (background work such as compaction). */
   background = false,
 ): Promise<number> {
   let total = 0;
   for (const c of chunks) total += c.byteLength;
-  if (!background && total <= SYNC_WRITE_LIMIT) return writeFileAtomicSync(dir, name, chunks, onPoint, halfPoint, writtenPoint);
+  if (!background && total <= SYNC_WRITE_LIMIT) return writeFileAtomicSync(dir, name, chunks, onPhase);
   const tmp = join(dir, `${name}.tmp`);
   const fh = await open(tmp, 'w');
   let bytes = 0;
   try {
     const half = Math.floor(chunks.length / 2);
     for (let i = 0; i < chunks.length; i++) {
-      if (i === half && halfPoint && onPoint) onPoint(halfPoint);
+      if (i === half) onPhase?.('half');
       const c = chunks[i]!;
       let off = 0;
       while (off < c.byteLength) {
@@ -70,28 +60,21 @@ export async function writeFileAtomic(
     throw e;
   }
   await fh.close();
-  if (writtenPoint && onPoint) onPoint(writtenPoint);
+  onPhase?.('written');
   await rename(tmp, join(dir, name));
   await fsyncDir(dir);
   return bytes;
 }
 
-/** The synchronous variant of {@link writeFileAtomic} (same steps, same fault points). */
-export function writeFileAtomicSync(
-  dir: string,
-  name: string,
-  chunks: readonly Uint8Array[],
-  onPoint?: (p: FaultPoint) => void,
-  halfPoint?: FaultPoint,
-  writtenPoint?: FaultPoint,
-): number {
+/** The synchronous variant of {@link writeFileAtomic} (same steps, same phases). */
+export function writeFileAtomicSync(dir: string, name: string, chunks: readonly Uint8Array[], onPhase?: (p: WritePhase) => void): number {
   const tmp = join(dir, `${name}.tmp`);
   const fd = openSync(tmp, 'w');
   let bytes = 0;
   try {
     const half = Math.floor(chunks.length / 2);
     for (let i = 0; i < chunks.length; i++) {
-      if (i === half && halfPoint && onPoint) onPoint(halfPoint);
+      if (i === half) onPhase?.('half');
       const c = chunks[i]!;
       let off = 0;
       while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
@@ -108,7 +91,7 @@ export function writeFileAtomicSync(
     throw e;
   }
   closeSync(fd);
-  if (writtenPoint && onPoint) onPoint(writtenPoint);
+  onPhase?.('written');
   renameSync(tmp, join(dir, name));
   fsyncDirSync(dir);
   return bytes;

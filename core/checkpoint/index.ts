@@ -1,4 +1,5 @@
-export { FileCheckpointStore, type FileCheckpointStoreOptions, type CheckpointStoreStats } from './file-store.js';
-export type { FaultPoint } from './atomic-write.js';
+export { FileCheckpointStore, type FileCheckpointStoreOptions } from './file-store.js';
+export { ManifestCheckpointStore, type CheckpointStoreOptions, type CheckpointStoreStats, type FaultPoint } from './manifest-store.js';
+export { DirectoryCheckpointStorage } from './directory-storage.js';
 export { FORMAT_VERSION } from './frame.js';
 export { DirectorySplitRegistry } from './split-registry.js';

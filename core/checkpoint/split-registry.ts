@@ -1,13 +1,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RecoveredState } from '../contracts/checkpoint-store.js';
+import type { CheckpointStore, RecoveredState } from '../contracts/checkpoint-store.js';
+import type { Logger } from '../contracts/logger.js';
 import type { SplitClaim, SplitRegistry } from '../contracts/split-registry.js';
-import { FenestraError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { FileCheckpointStore } from './file-store.js';
-
-/** Claims kept per split (older ones are dropped; only the newest is ever consulted). */
-const KEEP_CLAIMS = 32;
+import { nextClaims, parseClaims, validInstanceId } from './split-claims.js';
 
 /**
  * A `SplitRegistry` in a directory every instance can read and write (one host, or a shared
@@ -26,13 +24,20 @@ export class DirectorySplitRegistry implements SplitRegistry {
     private readonly root: string,
     readonly instance: string,
   ) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(instance)) {
-      throw new FenestraError('CONFIG_INVALID', `state.instanceId "${instance}" may hold only letters, digits, "_", "." and "-"`, { path: 'state.instanceId' });
-    }
+    validInstanceId(instance);
   }
 
+  /** The directory of an instance's checkpoint store. */
   checkpointDir(instance: string): string {
     return join(this.root, 'instances', instance, 'checkpoints');
+  }
+
+  checkpointLocation(instance: string): string {
+    return this.checkpointDir(instance);
+  }
+
+  openCheckpointStore(options: { readonly logger?: Logger } = {}): CheckpointStore {
+    return new FileCheckpointStore({ dir: this.checkpointDir(this.instance), ...(options.logger ? { logger: options.logger } : {}) });
   }
 
   private claimFile(source: string, split: string): { dir: string; name: string } {
@@ -48,13 +53,7 @@ export class DirectorySplitRegistry implements SplitRegistry {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    try {
-      const parsed = JSON.parse(text) as { claims?: unknown };
-      if (!Array.isArray(parsed.claims)) throw new Error('no "claims" array');
-      return parsed.claims as SplitClaim[];
-    } catch (e) {
-      throw new FenestraError('CHECKPOINT_CORRUPT', `split claim file ${join(dir, name)} is unreadable: ${(e as Error).message}`, { path: join(dir, name) });
-    }
+    return parseClaims(text, join(dir, name));
   }
 
   async latestClaim(source: string, split: string): Promise<SplitClaim | null> {
@@ -62,15 +61,8 @@ export class DirectorySplitRegistry implements SplitRegistry {
   }
 
   async claim(source: string, split: string, epoch: number): Promise<void> {
-    const list = await this.claims(source, split);
-    const last = list.at(-1);
-    if (last && last.epoch === epoch && last.instance === this.instance) return;
-    if (last && last.epoch >= epoch) {
-      throw new FenestraError('SPLIT_HANDOFF_FAILED', `split ${source}/${split}: cannot claim epoch ${epoch}, instance "${last.instance}" already claimed epoch ${last.epoch}`, {
-        path: `${source}/${split}`,
-      });
-    }
-    const next = [...list, { epoch, instance: this.instance, at: Date.now() }].slice(-KEEP_CLAIMS);
+    const next = nextClaims(await this.claims(source, split), source, split, epoch, this.instance);
+    if (next === null) return;
     const { dir, name } = this.claimFile(source, split);
     await mkdir(dir, { recursive: true });
     await writeFileAtomic(dir, name, [Buffer.from(JSON.stringify({ claims: next }), 'utf8')]);

@@ -1,4 +1,5 @@
-import type { RecoveredState } from './checkpoint-store.js';
+import type { CheckpointStore, RecoveredState } from './checkpoint-store.js';
+import type { Logger } from './logger.js';
 
 /** One instance's claim on a split: from `epoch` on, `instance` owns the split's state. */
 export interface SplitClaim {
@@ -30,6 +31,10 @@ export interface SplitClaim {
  * see docs/STREAMS.md). `claim` is atomic (a reader sees the old or the new claim list, never a
  * torn one) and durable when it resolves. Idempotency: claiming the current epoch again is a no-op.
  * `readCheckpoint` never takes locks and never modifies the other instance's files.
+ *
+ * Implementations: `DirectorySplitRegistry` (core/checkpoint/split-registry.ts: a directory shared by
+ * the instances of one host or a shared filesystem) and `S3SplitRegistry`
+ * (adapters/shared-state/s3-split-registry.ts: an S3 prefix, for instances on several hosts).
  */
 export interface SplitRegistry {
   /** This instance's id, the `instance` of its claims. */
@@ -40,6 +45,13 @@ export interface SplitRegistry {
   claim(source: string, split: string, epoch: number): Promise<void>;
   /** Another instance's last complete checkpoint (read-only), or null when it has none. */
   readCheckpoint(instance: string): Promise<RecoveredState | null>;
-  /** Directory of this instance's own checkpoint store (where `readCheckpoint` finds it). */
-  checkpointDir(instance: string): string;
+  /** Where an instance's checkpoint store lives (a directory, an `s3://` URL), for messages. */
+  checkpointLocation(instance: string): string;
+  /**
+   * This instance's own checkpoint store, where `readCheckpoint(instance)` finds it: the engine must
+   * commit to this one. Each call makes a new store object (open one per process).
+   */
+  openCheckpointStore(options?: { readonly logger?: Logger }): CheckpointStore;
+  /** Releases connections (an S3 client); call after the engine stopped. Idempotent. */
+  close?(): Promise<void>;
 }

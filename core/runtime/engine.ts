@@ -55,7 +55,7 @@ export interface EngineDeps {
   /**
    * Instances sharing a directory (`state.shared`): sources that declare `assignsSplits` (Kafka) move
    * their splits between instances with their state (core/runtime/split-ownership.ts). The checkpoint
-   * store must then be this instance's store in the registry (`registry.checkpointDir(instance)`).
+   * store must then be this instance's store in the registry (`registry.openCheckpointStore()`).
    */
   readonly splitRegistry?: SplitRegistry;
 }

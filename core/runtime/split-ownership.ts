@@ -259,7 +259,7 @@ export class SplitOwnership {
     if (!ckpt || recorded !== epoch) {
       throw new FenestraError(
         'SPLIT_HANDOFF_FAILED',
-        `source "${s.rt.name}" split ${split}: instance "${peer}" claimed it at epoch ${epoch}, but its last checkpoint ${ckpt ? `records epoch ${String(recorded)}` : 'does not exist'} (${this.registry.checkpointDir(peer)})`,
+        `source "${s.rt.name}" split ${split}: instance "${peer}" claimed it at epoch ${epoch}, but its last checkpoint ${ckpt ? `records epoch ${String(recorded)}` : 'does not exist'} (${this.registry.checkpointLocation(peer)})`,
         { path: `${s.rt.name}/${split}` },
       );
     }
