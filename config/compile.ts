@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { EngineSpec, PluginRefSpec } from '../core/model.js';
+import type { EngineSpec, PluginRefSpec, S3ConnectionSpec } from '../core/model.js';
 import type { IssueSink } from './issues.js';
 import { compileGroups, declaredFeatureNames } from './compile-groups.js';
 import { compileServices } from './compile-services.js';
@@ -29,6 +29,18 @@ export const CONFIG_DEFAULTS = {
 export function defaultInstanceId(stateDir: string): string {
   const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'host';
   return `${host}-${createHash('sha1').update(stateDir).digest('hex').slice(0, 8)}`;
+}
+
+/** `state.shared` (a directory resolved against the config's directory, or an s3:// URL) and `state.s3`. */
+function compileShared(state: Record<string, unknown>, baseDir: string, sink: IssueSink): Pick<EngineSpec['state'], 'shared' | 's3'> {
+  const shared = typeof state.shared === 'string' ? state.shared : undefined;
+  const s3 = isObject(state.s3) ? (state.s3 as S3ConnectionSpec) : undefined;
+  if (shared?.startsWith('s3://')) {
+    if (!/^s3:\/\/[^/]+/.test(shared)) sink.add('state.shared', `"${shared}" names no bucket (expected s3://bucket/prefix/)`);
+    return { shared, ...(s3 ? { s3 } : {}) };
+  }
+  if (s3) sink.add('state.s3', 'state.s3 applies only when state.shared is an s3:// URL');
+  return shared === undefined ? {} : { shared: resolve(baseDir, shared) };
 }
 
 function pluginRef(raw: unknown, fallback: { readonly type: string; readonly [k: string]: unknown }): PluginRefSpec {
@@ -66,7 +78,7 @@ export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): E
       dir: stateDir,
       checkpointInterval: positiveDurationAt(state.checkpointInterval, 'state.checkpointInterval', sink, CONFIG_DEFAULTS.checkpointInterval),
       flushInterval: positiveDurationAt(state.flushInterval, 'state.flushInterval', sink, CONFIG_DEFAULTS.flushInterval),
-      ...(typeof state.shared === 'string' ? { shared: resolve(baseDir, state.shared) } : {}),
+      ...compileShared(state, baseDir, sink),
       instanceId: typeof state.instanceId === 'string' ? state.instanceId : defaultInstanceId(stateDir),
     },
     entities,

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   WAL_CORRUPT: { status: 500, message: 'A push source\'s write-ahead log is damaged before its last segment; it is refused, never half-replayed.' },
   CHECKPOINT_MISMATCH: { status: 500, message: 'A checkpoint was written for a different feature layout than the config describes.' },
   STATE_LOCKED: { status: 500, message: 'Another live process holds the state directory (its LOCK file); one engine per state directory.' },
+  STATE_LEASED: { status: 500, message: 'Another live process holds the S3 checkpoint store\'s lease (its LEASE object keeps changing), or took it over from this one; one process per instance id.' },
   SPLIT_HANDOFF_FAILED: { status: 500, message: 'A split (Kafka partition) could not be taken over with its state: the previous owner\'s checkpoint does not hold it at the claimed epoch, or a newer claim exists.' },
   // --- HTTP API ------------------------------------------------------------------------
   BAD_REQUEST: { status: 400, message: 'The request is malformed (bad JSON, wrong types, missing parameters).' },

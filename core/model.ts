@@ -149,6 +149,17 @@ export interface OnlineSpec extends PluginRefSpec {
   readonly reads?: OnlineReads;
 }
 
+/** How to reach an S3 (or S3-compatible) endpoint: `state.s3`. */
+export interface S3ConnectionSpec {
+  /** e.g. `http://127.0.0.1:4569` for an S3-compatible server; default: the region's AWS endpoint. */
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Path-style addressing (`endpoint/bucket/key`), which S3-compatible servers need. Default true. */
+  readonly forcePathStyle?: boolean;
+  /** Static credentials; default: the AWS SDK's provider chain (environment, profile, instance role). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 export interface EngineSpec {
   /** Absolute path of the config file's directory (plugins and relative paths resolve from it). */
   readonly baseDir: string;
@@ -159,11 +170,14 @@ export interface EngineSpec {
     /** Interval at which dirty keys are flushed to an external online store. */
     readonly flushInterval: number;
     /**
-     * Directory shared by the instances of one deployment (absolute), or undefined: with it, Kafka
-     * partitions move between instances with their state, and this instance's checkpoints live in
-     * `<shared>/instances/<instanceId>/checkpoints`.
+     * Where the instances of one deployment share state — a directory (absolute) or an
+     * `s3://bucket/prefix` URL — or undefined: with it, Kafka partitions move between instances with
+     * their state, and this instance's checkpoints live in `<shared>/instances/<instanceId>/checkpoints`.
+     * Local state (dead letters, write-ahead logs) stays in `dir`.
      */
     readonly shared?: string;
+    /** How to reach S3 when `shared` is an `s3://` URL (absent: the AWS SDK's defaults). */
+    readonly s3?: S3ConnectionSpec;
     /** This instance's id among those sharing `shared` (stable across restarts). */
     readonly instanceId: string;
   };

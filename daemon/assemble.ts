@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { resolvePlugins } from '../config/plugins.js';
-import { DirectorySplitRegistry, FileCheckpointStore } from '../core/checkpoint/index.js';
+import { FileCheckpointStore } from '../core/checkpoint/index.js';
 import type { CheckpointStore } from '../core/contracts/checkpoint-store.js';
 import type { OnlineStore } from '../core/contracts/online-store.js';
 import type { Source } from '../core/contracts/source.js';
@@ -19,6 +19,7 @@ import { wireOfflineHistory, type OfflineWiring } from '../core/offline/wire.js'
 import { ENGINE_VERSION } from '../core/version.js';
 import { usesEngineState } from '../adapters/online/embedded/index.js';
 import { PushSource } from '../adapters/sources/push/push-source.js';
+import { openSplitRegistry } from '../adapters/shared-state/index.js';
 import { onlineReads } from '../config/compile-online.js';
 import { CountingDeadLetterSink } from './dead-letter-counts.js';
 import { asContractLogger } from './logger.js';
@@ -33,7 +34,10 @@ export interface DaemonOptions {
   /** Override `server.host` / `server.port` (tests: port 0). */
   readonly host?: string;
   readonly port?: number;
-  /** Override the checkpoint store (default: FileCheckpointStore under `<state.dir>/checkpoints`). */
+  /**
+   * Override the checkpoint store (default: the shared registry's store for this instance with
+   * `state.shared`, else a FileCheckpointStore under `<state.dir>/checkpoints`).
+   */
   readonly checkpointStore?: CheckpointStore;
   /** Collect Node process metrics (default true). */
   readonly processMetrics?: boolean;
@@ -60,9 +64,10 @@ export interface Daemon {
 /**
  * Builds and starts everything `fenestra start` runs from a compiled spec: the source plugins (the
  * registry's aliases or plugin packages), stored groups, the online store, offline history
- * (core/offline/wire.ts over the offline store plugin), the file checkpoint store, the engine, and the
- * fastify server. The server listens before recovery, so `/healthz` answers and `/readyz` says
- * NOT_READY until the engine is up.
+ * (core/offline/wire.ts over the offline store plugin), the checkpoint store (under `state.dir`, or
+ * the shared one of adapters/shared-state with `state.shared`), the engine, and the fastify server.
+ * The server listens before recovery, so `/healthz` answers and `/readyz` says NOT_READY until the
+ * engine is up.
  *
  * Online store: `embedded` (adapters/online/embedded) is the engine's own state — no store is created
  * and reads come from memory. An external store (redis, dynamodb, a plugin) gets every changed entity
@@ -109,11 +114,12 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
   } else if (opts.offline !== false) {
     log.warn({ offline: spec.offline.type }, 'no offline store plugin: history is not written');
   }
-  // With a shared directory, Kafka partitions move between instances with their state; this
-  // instance's checkpoints then live where its peers can read them.
-  const splitRegistry = spec.state.shared ? new DirectorySplitRegistry(spec.state.shared, spec.state.instanceId) : undefined;
-  const checkpointDir = splitRegistry ? splitRegistry.checkpointDir(spec.state.instanceId) : join(spec.state.dir, 'checkpoints');
-  const checkpointStore = opts.checkpointStore ?? new FileCheckpointStore({ dir: checkpointDir, logger: log.child({ component: 'checkpoint' }) });
+  // With shared state (a directory, or S3), Kafka partitions move between instances with their state;
+  // this instance's checkpoints then live where its peers can read them. Dead letters stay in state.dir.
+  const splitRegistry = openSplitRegistry(spec.state);
+  const checkpointLog = log.child({ component: 'checkpoint' });
+  const checkpointStore =
+    opts.checkpointStore ?? splitRegistry?.openCheckpointStore({ logger: checkpointLog }) ?? new FileCheckpointStore({ dir: join(spec.state.dir, 'checkpoints'), logger: checkpointLog });
   const deadLetters = new CountingDeadLetterSink(new FileDeadLetterSink(spec.deadLetters.path));
   const engine = new Engine(spec, {
     sources,
@@ -170,7 +176,11 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
         await app.close();
         await ready.catch(() => undefined);
         health?.stop();
-        await engine.stop();
+        try {
+          await engine.stop();
+        } finally {
+          await splitRegistry?.close?.();
+        }
       })()),
   };
 }

@@ -11,8 +11,9 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
+import { isNotFound, parseS3Url } from '../../s3/client.js';
 
 export interface BlobStore {
   /** Human-readable root (`/abs/dir` or `s3://bucket/prefix`). */
@@ -121,39 +122,7 @@ export class LocalBlobStore implements BlobStore {
   async close(): Promise<void> {}
 }
 
-export interface S3Options {
-  readonly endpoint?: string;
-  readonly region?: string;
-  readonly forcePathStyle?: boolean;
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-}
-
-/** Splits `s3://bucket/some/prefix/` into bucket and prefix (without trailing slash). */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) throw new Error(`not an s3:// URL: ${url}`);
-  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
-}
-
-export function makeS3Client(o: S3Options): S3Client {
-  return new S3Client({
-    region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-    forcePathStyle: o.forcePathStyle ?? true,
-    // S3-compatible servers (s3rver, MinIO) do not all speak the newer default checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...(o.accessKeyId && o.secretAccessKey
-      ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } }
-      : {}),
-  });
-}
-
-function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
-}
+export { makeS3Client, parseS3Url, type S3Options } from '../../s3/client.js';
 
 /** URL-encodes a copy source, leaving `/` and `=` (Hive partition names) as they are: S3 accepts them, s3rver needs them. */
 function copySource(bucket: string, key: string): string {

@@ -1,8 +1,10 @@
 /**
  * One member of a scaled-out deployment: the real engine over a config whose `state.shared` names a
- * directory shared with its peers (so Kafka partitions move between members with their state), with
- * the config's external online store. Runs until SIGTERM, then stops gracefully (final checkpoint,
- * final flush) and prints `STOPPED <json>` with what the split protocol did, then exits 0.
+ * directory or an `s3://` prefix shared with its peers (so Kafka partitions move between members with
+ * their state; the registry and this member's checkpoint store are picked as the daemon picks them,
+ * adapters/shared-state `openSplitRegistry`), with the config's external online store. Runs until
+ * SIGTERM, then stops gracefully (final checkpoint, final flush, the registry closed) and prints
+ * `STOPPED <json>` with what the split protocol did, then exits 0.
  * The child process of the scale-out test; the test also SIGKILLs members.
  *
  *   node --import tsx test/integration/streams/run-group-member.ts CONFIG
@@ -11,7 +13,7 @@
  */
 import { loadConfig } from '../../../config/load.js';
 import { resolvePlugins } from '../../../config/plugins.js';
-import { DirectorySplitRegistry, FileCheckpointStore } from '../../../core/checkpoint/index.js';
+import { openSplitRegistry } from '../../../adapters/shared-state/index.js';
 import type { OnlineStore } from '../../../core/contracts/online-store.js';
 import type { Source } from '../../../core/contracts/source.js';
 import { Engine } from '../../../core/runtime/engine.js';
@@ -35,10 +37,10 @@ for (const [name, plugin] of plugins.sources) {
 }
 if (!plugins.online) throw new Error('a group member needs an external online store (the shared read path)');
 const onlineStore: OnlineStore = await plugins.online.create(spec.online.options, { logger: silentLogger, baseDir: spec.baseDir, engineVersion: ENGINE_VERSION, groups: [...spec.groups.keys()] });
-const registry = new DirectorySplitRegistry(spec.state.shared, spec.state.instanceId);
+const registry = openSplitRegistry(spec.state)!;
 const engine = new Engine(spec, {
   sources,
-  checkpointStore: new FileCheckpointStore({ dir: registry.checkpointDir(spec.state.instanceId) }),
+  checkpointStore: registry.openCheckpointStore(),
   onlineStore,
   splitRegistry: registry,
 });
@@ -48,6 +50,7 @@ process.on('SIGTERM', () => {
   stopping = true;
   engine
     .stop()
+    .then(() => registry.close?.())
     .then(() => {
       process.stdout.write(`STOPPED ${JSON.stringify({ instance: spec.state.instanceId, splits: engine.stats().splits, eventsIn: engine.stats().eventsIn })}\n`);
       process.exit(0);

@@ -72,6 +72,23 @@ describe('compiling options and defaults', () => {
     expect(spec!.state.flushInterval).toBe(250);
   });
 
+  it('keeps an s3:// state.shared as a URL with its state.s3 block, and resolves a directory against the config', async () => {
+    const c = exampleConfig();
+    c.state.shared = 's3://fenestra-state/prod/';
+    c.state.instanceId = 'a';
+    c.state.s3 = { endpoint: 'http://127.0.0.1:4569', region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
+    const { spec, issues } = await check(c);
+    expect(issues, show(issues)).toEqual([]);
+    expect(spec!.state.shared).toBe('s3://fenestra-state/prod/');
+    expect(spec!.state.s3).toEqual({ endpoint: 'http://127.0.0.1:4569', region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    const d = exampleConfig();
+    d.state.shared = 'shared';
+    const dir = await check(d);
+    expect(dir.issues, show(dir.issues)).toEqual([]);
+    expect(dir.spec!.state.shared).toBe(resolve(dirname(CONFIG_FILE), 'shared'));
+    expect(dir.spec!.state.s3).toBeUndefined();
+  });
+
   it('picks the default precision by the documented rule', () => {
     expect(defaultPrecision({ kind: 'sliding', size: 10 * M })).toBe(0);
     expect(defaultPrecision({ kind: 'sliding', size: H })).toBe(0);

@@ -77,6 +77,18 @@ const CASES: Case[] = [
     fragment: 'invalid value "../b": expected an id of letters, digits, _, . and -',
   },
   {
+    name: 'state.s3 without an s3:// state.shared',
+    mutate: (c) => { c.state.shared = './shared'; c.state.s3 = { region: 'eu-west-1' }; },
+    path: 'state.s3',
+    fragment: 'state.s3 applies only when state.shared is an s3:// URL',
+  },
+  {
+    name: 'state.s3 credentials without the secret',
+    mutate: (c) => { c.state.shared = 's3://bucket/p/'; c.state.s3 = { credentials: { accessKeyId: 'x' } }; },
+    path: 'state.s3.credentials.secretAccessKey',
+    fragment: 'is required',
+  },
+  {
     name: 'bad duration in state',
     mutate: (c) => { c.state.checkpointInterval = '1sec'; },
     path: 'state.checkpointInterval',
