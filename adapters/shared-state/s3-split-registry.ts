@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ManifestCheckpointStore } from '../../core/checkpoint/manifest-store.js';
+import { type CheckpointStoreOptions, ManifestCheckpointStore } from '../../core/checkpoint/manifest-store.js';
 import { nextClaims, parseClaims, validInstanceId } from '../../core/checkpoint/split-claims.js';
 import type { CheckpointStore, RecoveredState } from '../../core/contracts/checkpoint-store.js';
 import type { Logger } from '../../core/contracts/logger.js';
@@ -19,6 +19,8 @@ export interface S3SplitRegistryOptions {
   readonly ownsClient?: boolean;
   /** The checkpoint store's lease timing (tests shorten it). */
   readonly lease?: S3LeaseOptions;
+  /** Compaction tuning of this instance's checkpoint store (default: the store's defaults). */
+  readonly checkpoints?: Omit<CheckpointStoreOptions, 'logger' | 'faultHook'>;
 }
 
 /**
@@ -59,7 +61,8 @@ export class S3SplitRegistry implements SplitRegistry {
 
   openCheckpointStore(options: { readonly logger?: Logger } = {}): CheckpointStore {
     const lease = { ...this.opts.lease, ...(options.logger ? { logger: options.logger } : {}) };
-    return new ManifestCheckpointStore(new S3CheckpointStorage(this.checkpoints(this.instance), lease), options.logger ? { logger: options.logger } : {});
+    const tuning = { ...this.opts.checkpoints, ...(options.logger ? { logger: options.logger } : {}) };
+    return new ManifestCheckpointStore(new S3CheckpointStorage(this.checkpoints(this.instance), lease), tuning);
   }
 
   private claimName(source: string, split: string): string {
