@@ -1,10 +1,13 @@
 /**
  * Scale-out with state (issue 4, "Rebalance: 3 instances; kill one, later add one; final state equals
- * the oracle"): real engine processes in one consumer group share a directory (`state.shared`) and a
- * real redis-server. Partitions move between them with their state: a member that gives a partition up
- * checkpoints it; the member that receives it loads that partition's entities and position from the
- * previous owner's checkpoint (also when the previous owner was SIGKILLed with uncheckpointed work,
- * which is then replayed from the checkpointed position).
+ * the oracle"): real engine processes in one consumer group share state (`state.shared`) and a real
+ * redis-server. Run twice: with a shared directory (DirectorySplitRegistry + FileCheckpointStore) and
+ * with `state.shared: s3://…` on a real s3rver (S3SplitRegistry: claims and every member's checkpoints
+ * are S3 objects; dead letters stay in each member's `state.dir`). Partitions move between members
+ * with their state: a member that gives a partition up checkpoints it; the member that receives it
+ * loads that partition's entities and position from the previous owner's checkpoint (also when the
+ * previous owner was SIGKILLed with uncheckpointed work, which is then replayed from the checkpointed
+ * position).
  *
  * Steps: produce 40% of the events; start members a, b, c; once a quarter is durable, produce 30% more
  * and SIGKILL b mid-stream; once half is durable, start a new member d and restart b (from its own
@@ -17,6 +20,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +32,9 @@ import { OnlineFeatureReader } from '../../../core/runtime/online-reader.js';
 import { testLogger } from '../../../plugins/testkit/logger.js';
 import { startKafka, type KafkaService } from '../../services/kafka.js';
 import { startRedis, type RedisServer } from '../../services/redis.js';
+import { startS3rver, type S3rverHandle } from '../../services/s3rver.js';
+import { makeS3Client } from '../../../adapters/s3/client.js';
+import { S3Prefix } from '../../../adapters/s3/prefix.js';
 import { CRASH_GROUPS, CRASH_SCHEMA, deadLetterLines, generateStream, mismatchedKeys, ROOT, rng, runChild, type Dump, type StreamData, type StreamEvent } from './crash-support.js';
 
 const EVENTS = Number(process.env['FENESTRA_SCALE_OUT_EVENTS'] ?? 60_000);
@@ -36,8 +43,11 @@ const PARTITIONS = 8;
 const SEED = 7_1234;
 const MEMBER = join(ROOT, 'test/integration/streams/run-group-member.ts');
 
+const BUCKET = 'fenestra-shared';
+
 let kafka: KafkaService;
 let redis: RedisServer;
+let s3: S3rverHandle;
 let client: Kafka;
 let producer: Producer;
 let work: string;
@@ -48,6 +58,7 @@ beforeAll(async () => {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   kafka = await startKafka();
   redis = await startRedis();
+  s3 = await startS3rver({ buckets: [BUCKET] });
   work = await mkdtemp(join(tmpdir(), 'fenestra-scale-out-'));
   data = generateStream(EVENTS, KEYS, PARTITIONS, SEED);
   client = new Kafka({ clientId: 'scale-out-test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
@@ -60,6 +71,7 @@ afterAll(async () => {
   await producer?.disconnect().catch(() => undefined);
   await kafka?.stop();
   await redis?.stop();
+  await s3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -76,13 +88,28 @@ async function produce(topic: string, events: readonly StreamEvent[]): Promise<v
   }
 }
 
+/** `state.shared` and, for an s3:// URL, the `state.s3` block (s3rver's endpoint and credentials). */
+function sharedYaml(shared: string, instanceId: string): string {
+  const lines = [`  shared: ${JSON.stringify(shared)}`, `  instanceId: ${instanceId}`];
+  if (shared.startsWith('s3://')) {
+    lines.push(
+      '  s3:',
+      `    endpoint: ${JSON.stringify(s3.endpoint)}`,
+      `    region: ${s3.region}`,
+      '    forcePathStyle: true',
+      `    credentials: { accessKeyId: ${s3.accessKeyId}, secretAccessKey: ${s3.secretAccessKey} }`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 function config(o: { stateDir: string; topic: string; groupId: string; shared?: string; instanceId?: string; online: boolean }): string {
   return `
 state:
   dir: ${JSON.stringify(o.stateDir)}
   checkpointInterval: 300ms
   flushInterval: 50ms
-${o.shared ? `  shared: ${JSON.stringify(o.shared)}\n  instanceId: ${o.instanceId}\n` : ''}${o.online ? `online:
+${o.shared ? sharedYaml(o.shared, o.instanceId!) : ''}${o.online ? `online:
   type: redis
   url: ${redis.url}
   keyPrefix: "${o.groupId}:"
@@ -166,9 +193,16 @@ async function waitCommitted(groupId: string, topic: string, atLeast: number, ti
   throw new Error(`the group committed ${last} of ${atLeast} offsets within ${timeoutMs} ms`);
 }
 
-describe('kafka scale-out with state (real broker, real engine processes, shared directory, real redis)', () => {
-  it(`${EVENTS} events over ${PARTITIONS} partitions: 3 members, one SIGKILLed, two more join; Redis equals an uninterrupted run for every key`, async () => {
-    // --- the reference: one uninterrupted instance over the whole topic ---
+interface Reference {
+  readonly dump: Dump;
+  readonly dead: string[];
+}
+
+let referenceRun: Promise<Reference> | null = null;
+
+/** One uninterrupted instance over the whole topic (run once, shared by the variants). */
+function runReference(): Promise<Reference> {
+  return (referenceRun ??= (async () => {
     const refTopic = 'scale-ref';
     await kafka.createTopic(refTopic, PARTITIONS);
     await produce(refTopic, data.events);
@@ -180,20 +214,34 @@ describe('kafka scale-out with state (real broker, real engine processes, shared
     await writeFile(join(work, 'ref.yaml'), config({ stateDir: refDir, topic: refTopic, groupId: 'ref', online: false }));
     const refOut = join(work, 'ref.json');
     expect((await runChild(children, join(work, 'ref.yaml'), refOut, data.end, targets, {}, null)).outcome).toBe('finished');
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
-    expect(Object.keys(reference.features['cc_agg']!).length).toBe(KEYS);
-    const refDead = await deadLetterLines(refDir);
-    expect(refDead.length).toBeGreaterThan(0);
+    const dump = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
+    expect(Object.keys(dump.features['cc_agg']!).length).toBe(KEYS);
+    const dead = await deadLetterLines(refDir);
+    expect(dead.length).toBeGreaterThan(0);
+    return { dump, dead };
+  })());
+}
+
+describe.each(['directory', 's3'] as const)('kafka scale-out with state (real broker, real engine processes, shared %s, real redis)', (kind) => {
+  it(`${EVENTS} events over ${PARTITIONS} partitions: 3 members, one SIGKILLed, two more join; Redis equals an uninterrupted run for every key`, async () => {
+    const { dump: reference, dead: refDead } = await runReference();
 
     // --- the group: a, b, c; b killed mid-stream; d joins and b comes back ---
-    const topic = 'scale-out';
-    const groupId = 'scale-out';
+    const topic = `scale-out-${kind}`;
+    const groupId = `scale-out-${kind}`;
     await kafka.createTopic(topic, PARTITIONS);
-    const shared = join(work, 'shared');
-    await mkdir(shared, { recursive: true });
+    const home = join(work, kind);
+    let shared: string;
+    if (kind === 's3') {
+      shared = `s3://${BUCKET}/${kind}/`;
+    } else {
+      shared = join(home, 'shared');
+      await mkdir(shared, { recursive: true });
+    }
     const memberConfig = async (name: string): Promise<string> => {
-      const file = join(work, `${name}.yaml`);
-      await writeFile(file, config({ stateDir: join(work, name), topic, groupId, shared, instanceId: name, online: true }));
+      const file = join(home, `${name}.yaml`);
+      await mkdir(home, { recursive: true });
+      await writeFile(file, config({ stateDir: join(home, name), topic, groupId, shared, instanceId: name, online: true }));
       return file;
     };
     const cut1 = Math.floor(EVENTS * 0.4);
@@ -240,7 +288,7 @@ describe('kafka scale-out with state (real broker, real engine processes, shared
     for (const late of ['d', 'b']) expect(stats.find((s) => s.instance === late)!.eventsIn, `member ${late} consumed events`).toBeGreaterThan(0);
 
     // --- every key, read back from the shared store, equals the uninterrupted run ---
-    const spec = await loadConfig(join(work, 'a.yaml'));
+    const spec = await loadConfig(join(home, 'a.yaml'));
     const store = new RedisOnlineStore({ url: redis.url, keyPrefix: `${groupId}:` }, testLogger());
     await store.open();
     const reader = new OnlineFeatureReader(spec, store);
@@ -252,9 +300,26 @@ describe('kafka scale-out with state (real broker, real engine processes, shared
     expect(diff.slice(0, 5), `${diff.length} of ${keys.length} keys in Redis differ from the uninterrupted run`).toEqual([]);
 
     // --- dead letters: each member's file (as of its last checkpoint), together, equal the reference's ---
-    const dead = (await Promise.all(['a', 'b', 'c', 'd'].map((n) => deadLetterLines(join(work, n))))).flat().sort();
+    const dead = (await Promise.all(['a', 'b', 'c', 'd'].map((n) => deadLetterLines(join(home, n))))).flat().sort();
     expect(dead.length, 'dead letters lost or written twice').toBe(refDead.length);
     expect(dead).toEqual(refDead);
-    console.log(JSON.stringify({ test: 'kafka-scale-out', events: EVENTS, keys: KEYS, partitions: PARTITIONS, members: stats }));
+
+    // --- where the shared state lived: claims and every member's checkpoints in S3, nothing local ---
+    if (kind === 's3') {
+      const client = makeS3Client(s3.s3);
+      try {
+        const root = new S3Prefix(client, BUCKET, kind);
+        expect(await root.child('splits/tx').list(), 'one claim object per partition').toEqual([...Array(PARTITIONS).keys()].map((p) => `${p}.json`).sort());
+        for (const n of ['a', 'b', 'c', 'd']) {
+          const objects = await root.child(`instances/${n}/checkpoints`).list();
+          expect(objects, `member ${n}'s checkpoints in S3 (lease released at its clean stop)`).toContain('MANIFEST');
+          expect(objects).not.toContain('LEASE');
+          expect(existsSync(join(home, n, 'checkpoints')), `member ${n} kept no local checkpoint store`).toBe(false);
+        }
+      } finally {
+        client.destroy();
+      }
+    }
+    console.log(JSON.stringify({ test: 'kafka-scale-out', shared: kind, events: EVENTS, keys: KEYS, partitions: PARTITIONS, members: stats }));
   }, 600_000);
 });
