@@ -8,6 +8,7 @@ export * from './contracts/source.js';
 export * from './contracts/online-store.js';
 export * from './contracts/offline-store.js';
 export * from './contracts/checkpoint-store.js';
+export * from './contracts/checkpoint-storage.js';
 export * from './contracts/plugin.js';
 export * from './contracts/logger.js';
 export { ENGINE_VERSION } from './version.js';
