@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../../core/contracts/logger.js';
+import { processAlive } from '../../core/checkpoint/dir-lock.js';
 import { FenestraError } from '../../core/errors.js';
 import type { S3Prefix } from '../s3/prefix.js';
 
@@ -41,15 +42,6 @@ function bootId(): string {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function parse(buf: Buffer | null): LeaseBody | null {
   if (buf === null) return null;
   try {
@@ -72,9 +64,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * compared). A lease that changes meanwhile is live: STATE_LEASED. After writing its lease the taker
  * reads it back and refuses if another token is there.
  *
- * Every heartbeat reads the lease first: if another process's token is there (it took the lease
- * over, e.g. after this process could not reach S3 for `ttlMs`), the lease is *lost* and `check`
- * throws STATE_LEASED from then on, so the store's writes stop.
+ * Every heartbeat reads the lease first, and so does `verify` before each checkpoint is published:
+ * if another process's token is there (it took the lease over, e.g. after this process could not
+ * reach S3 for `ttlMs`), the lease is *lost* and `check` throws STATE_LEASED from then on, so the
+ * store's writes stop.
  *
  * Limits (the deployment's rule is one live process per instance id): without conditional PUTs,
  * two processes starting in the same instant can both pass `acquire`; the loser notices at its next
@@ -120,6 +113,20 @@ export class S3Lease {
     if (this.lost) throw this.refusal(this.lost, 'took the lease over: this process no longer writes here');
   }
 
+  /**
+   * Reads the lease now and throws STATE_LEASED unless it is still this process's (then it is lost
+   * for good, as when a heartbeat finds another token). One GET; used before publishing a checkpoint.
+   */
+  async verify(): Promise<void> {
+    this.check();
+    const cur = parse(await this.dir.get(LEASE_NAME));
+    if (cur && cur.token !== this.me.token) {
+      this.lost = cur;
+      this.opts.logger?.error({ lease: this.url, holder: cur }, 'checkpoint store lease lost to another process: checkpoints stop');
+      this.check();
+    }
+  }
+
   /** Stops the heartbeat and deletes the lease if it is still this process's. Idempotent. */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -134,7 +141,7 @@ export class S3Lease {
   private async waitDead(holder: LeaseBody, held: Buffer): Promise<void> {
     const sameMachine = holder.host === this.me.host && holder.boot === this.me.boot && this.me.boot !== '';
     if (sameMachine && holder.pid !== process.pid) {
-      if (alive(holder.pid)) throw this.refusal(holder, 'is alive on this machine');
+      if (processAlive(holder.pid)) throw this.refusal(holder, 'is alive on this machine');
       return; // its process is gone
     }
     // Another machine (or a pid reused by this process): dead when the lease stops changing for a ttl.

@@ -4,7 +4,8 @@ import { FenestraError } from '../errors.js';
 
 export const LOCK_NAME = 'LOCK';
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (EPERM: it exists, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -42,7 +43,7 @@ export function acquireDirLock(dir: string): () => void {
     } catch {
       continue; // removed meanwhile: try again
     }
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
       throw new FenestraError(
         'STATE_LOCKED',
         `state directory ${dir} is in use by process ${owner} (${path}); stop it, or delete the file if that process is not a Fenestra engine`,
