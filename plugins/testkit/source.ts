@@ -237,10 +237,10 @@ class Reader {
 }
 
 /** Runs `fn` with a fresh directory for the sources' `dataDir`s, removed afterwards. */
-async function withDataRoot(fn: (root: string) => Promise<void>): Promise<void> {
+async function withDataRoot<T>(fn: (root: string) => Promise<T>): Promise<T> {
   const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
   try {
-    await fn(root);
+    return await fn(root);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -264,6 +264,21 @@ async function drain(caseId: string, ctx: SourceConformanceContext, readers: rea
       throw new ConformanceError(caseId, `after ${ctx.timeoutMs ?? 20_000} ms only ${total()} of ${expected} events were delivered${ctx.bounded ? ' and the source is not finished()' : ''}`);
     }
   }
+}
+
+/**
+ * Opens one instance (0 of 1) restored at `restored`, reads until `expected` events arrived (or the
+ * source finished), closes it, and returns what it delivered.
+ */
+async function readAll(caseId: string, ctx: SourceConformanceContext, dataset: unknown, dataRoot: string, restored: readonly SplitState[],
+  expected: number): Promise<Delivered[]> {
+  const r = await Reader.open(caseId, ctx, dataset, dataRoot, { instance: 0, instances: 1 }, new PhaseCheckpoint(restored));
+  try {
+    await drain(caseId, ctx, [r], expected, 0);
+  } finally {
+    await r.close();
+  }
+  return r.delivered;
 }
 
 function label(e: ConformanceEvent): string {
@@ -314,14 +329,9 @@ export const sourceOrderKeptPerSplit: ConformanceCase<SourceConformanceContext> 
     const id = 'source/order-kept-per-split';
     const events = standardEvents(ctx.splits, 40);
     const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('order'), events));
-    const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint([]));
-    try {
-      await drain(id, ctx, [r], events.length, 0);
-    } finally {
-      await r.close();
-    }
-    checkSplitOrder(id, r.delivered);
-    checkExactlyOnce(id, events, [{ name: 'in the single read', delivered: r.delivered }], 'in a read without restore');
+    const delivered = await readAll(id, ctx, ds, root, [], events.length);
+    checkSplitOrder(id, delivered);
+    checkExactlyOnce(id, events, [{ name: 'in the single read', delivered }], 'in a read without restore');
   }),
 };
 
@@ -401,16 +411,11 @@ async function checkSingleSplit(id: string, ctx: SourceConformanceContext, reaso
   await withDataRoot(async (root) => {
     const events = standardEvents(1, 24);
     const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName('single'), events));
-    const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint([]));
-    try {
-      await drain(id, ctx, [r], events.length, 0);
-    } finally {
-      await r.close();
-    }
-    const ids = [...new Set(r.delivered.map((d) => d.record.split))];
+    const delivered = await readAll(id, ctx, ds, root, [], events.length);
+    const ids = [...new Set(delivered.map((d) => d.record.split))];
     check(ids.length <= 1, id, () => `the context declares singleSplit ("${reason}"), but one instance delivered records of ${ids.length} splits ${show(ids)}`);
-    checkSplitOrder(id, r.delivered);
-    checkExactlyOnce(id, events, [{ name: 'on the single instance', delivered: r.delivered }], 'on the single instance of a single-split source');
+    checkSplitOrder(id, delivered);
+    checkExactlyOnce(id, events, [{ name: 'on the single instance', delivered }], 'on the single instance of a single-split source');
   });
 }
 
@@ -490,11 +495,21 @@ export const sourceRescaleRestore: ConformanceCase<SourceConformanceContext> = {
   },
 };
 
+/**
+ * `json` with each server-assigned token that occurs in it replaced by `by(token, eventId)`, longest
+ * token first (so a token that is part of a longer one never breaks the longer one).
+ */
+function replaceTokens(json: string, assigned: Readonly<Record<string, string>>, by: (token: string, eventId: string) => string): string {
+  for (const [token, eventId] of Object.entries(assigned).sort(([a], [b]) => b.length - a.length)) {
+    if (json.includes(token)) json = json.split(token).join(by(token, eventId));
+  }
+  return json;
+}
+
 /** Positions as an order-independent string, server-assigned tokens replaced by the event they stood for. */
 function positionTemplate(positions: Readonly<Record<string, Position>>, assigned: Readonly<Record<string, string>> | undefined): string {
-  let json = JSON.stringify(Object.fromEntries(Object.entries(positions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  for (const [token, eventId] of Object.entries(assigned ?? {}).sort(([a], [b]) => b.length - a.length)) json = json.split(token).join(`<token of ${eventId}>`);
-  return json;
+  const json = JSON.stringify(Object.fromEntries(Object.entries(positions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return replaceTokens(json, assigned ?? {}, (_, eventId) => `<token of ${eventId}>`);
 }
 
 /**
@@ -508,14 +523,11 @@ async function fixturePositions(id: string, ctx: SourceConformanceContext, fx: S
   const now = await call(id, 'assignedTokens()', () => ctx.assignedTokens!(ds));
   const out: Record<string, Position> = {};
   for (const [split, position] of Object.entries(fx.positions)) {
-    let json = JSON.stringify(position);
-    for (const [token, eventId] of entries.sort(([a], [b]) => b.length - a.length)) {
-      if (!json.includes(token)) continue;
+    out[split] = JSON.parse(replaceTokens(JSON.stringify(position), fx.assigned!, (_, eventId) => {
       const fresh = now[eventId];
       check(fresh !== undefined, id, () => `assignedTokens() names no token for event ${eventId}, which the version ${fx.version} fixture's position of split ${split} refers to`);
-      json = json.split(token).join(fresh);
-    }
-    out[split] = JSON.parse(json) as Position;
+      return fresh;
+    })) as Position;
   }
   for (const [token, eventId] of entries) {
     check(Object.values(fx.positions).some((p) => JSON.stringify(p).includes(token)), id,
@@ -552,19 +564,14 @@ export const sourcePreviousCodecDecodes: ConformanceCase<SourceConformanceContex
       const ds = await call(id, 'writeData()', () => ctx.writeData(uniqueName(`fixture_${fx.version.replace(/\W/g, '_')}`), events));
       const positions = await fixturePositions(id, ctx, fx, ds);
       const restored: SplitState[] = Object.entries(positions).map(([sid, position]) => ({ id: sid, position }));
-      const r = await Reader.open(id, ctx, ds, join(root, `fixture-${k}`), { instance: 0, instances: 1 }, new PhaseCheckpoint(restored));
       const expected = events.filter((e) => e.seq >= (fx.consumed[String(e.split)] ?? 0));
-      try {
-        await drain(id, ctx, [r], expected.length, 0);
-      } finally {
-        await r.close();
-      }
-      for (const d of r.delivered) {
+      const delivered = await readAll(id, ctx, ds, join(root, `fixture-${k}`), restored, expected.length);
+      for (const d of delivered) {
         const consumed = fx.consumed[String(d.event.split)] ?? 0;
         check(d.event.seq >= consumed, id, () => `after restoring the version ${fx.version} checkpoint (positions ${show(positions)}), ${label(d.event)} was delivered again although that checkpoint had consumed ${consumed} event(s) of split index ${d.event.split}`);
       }
-      checkSplitOrder(id, r.delivered);
-      checkExactlyOnce(id, expected, [{ name: `after restoring the version ${fx.version} checkpoint`, delivered: r.delivered }],
+      checkSplitOrder(id, delivered);
+      checkExactlyOnce(id, expected, [{ name: `after restoring the version ${fx.version} checkpoint`, delivered }],
         `across restore at the version ${fx.version} positions ${show(positions)}`);
     }
     if (current !== undefined) {
@@ -590,17 +597,10 @@ export async function recordSourceCheckpointFixture(ctx: SourceConformanceContex
   const id = 'source/record-fixture';
   const events = standardEvents(ctx.splits, perSplit);
   const ds = await ctx.writeData(uniqueName('record'), events);
-  const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-'));
-  const r = await Reader.open(id, ctx, ds, root, { instance: 0, instances: 1 }, new PhaseCheckpoint([]));
+  const delivered = await withDataRoot((root) => readAll(id, ctx, ds, root, [], events.length));
   const positions: Record<string, Position> = {};
   const counts = new Map<number, number>();
-  try {
-    await drain(id, ctx, [r], events.length, 0);
-  } finally {
-    await r.close();
-    rmSync(root, { recursive: true, force: true });
-  }
-  for (const d of r.delivered) {
+  for (const d of delivered) {
     const n = (counts.get(d.event.split) ?? 0) + 1;
     counts.set(d.event.split, n);
     if (n === (consumed[String(d.event.split)] ?? 0)) positions[d.record.split] = d.record.position;
