@@ -1,8 +1,7 @@
 import type { CheckpointEntry } from '../contracts/checkpoint-store.js';
 import { corruptError } from './frame.js';
-import type { StateFileHeader } from './state-file.js';
+import { DELETED, type StateFileHeader } from './state-file.js';
 
-const DELETED = 0xffffffff;
 /** A reference is `file index · 2^32 + entry offset`; a deletion is `-1 − file index`. */
 const FILE_SHIFT = 2 ** 32;
 
@@ -101,12 +100,5 @@ export class FoldIndex {
   /** Live entries as the CheckpointStore contract gives them (keys decoded from UTF-8). */
   *entries(): Generator<CheckpointEntry> {
     for (const [group, key, value] of this.raw()) yield { group, key: Buffer.from(key, 'latin1').toString('utf8'), value };
-  }
-
-  /** Number of live entries. */
-  get size(): number {
-    let n = 0;
-    for (const m of this.groups.values()) for (const ref of m.values()) if (ref >= 0) n++;
-    return n;
   }
 }

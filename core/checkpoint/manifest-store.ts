@@ -110,9 +110,7 @@ export class ManifestCheckpointStore implements CheckpointStore {
   }
 
   async recover(): Promise<RecoveredState | null> {
-    this.guard ??= await this.storage.acquireWriter();
-    this.manifest = await this.readManifest();
-    this.loaded = true;
+    await this.openForWriting();
     await this.removeGarbage();
     const m = this.manifest;
     if (!m) return null;
@@ -139,11 +137,7 @@ export class ManifestCheckpointStore implements CheckpointStore {
   }
 
   async commit(data: CheckpointData): Promise<void> {
-    if (!this.loaded) {
-      this.guard ??= await this.storage.acquireWriter();
-      this.manifest = await this.readManifest();
-      this.loaded = true;
-    }
+    if (!this.loaded) await this.openForWriting();
     const prev = this.manifest;
     if (prev && data.id <= prev.id) {
       throw new Error(`checkpoint id ${data.id} is not greater than the last committed id ${prev.id}`);
@@ -191,6 +185,13 @@ export class ManifestCheckpointStore implements CheckpointStore {
   }
 
   // --- internals -----------------------------------------------------------------------
+
+  /** Takes the storage's writer guard (a LOCK file, an S3 lease) and reads the current manifest. */
+  private async openForWriting(): Promise<void> {
+    this.guard ??= await this.storage.acquireWriter();
+    this.manifest = await this.readManifest();
+    this.loaded = true;
+  }
 
   private maybeCompact(): void {
     const m = this.manifest;

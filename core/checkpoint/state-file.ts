@@ -1,4 +1,3 @@
-import type { CheckpointEntry } from '../contracts/checkpoint-store.js';
 import type { StagedFile } from '../contracts/offline-store.js';
 import type { PositionMap } from '../contracts/position.js';
 import { corruptError } from './frame.js';
@@ -26,7 +25,8 @@ export interface StateFileHeader {
   readonly count: number;
 }
 
-const DELETED = 0xffffffff;
+/** Value length that marks a deletion (fold.ts reads it). */
+export const DELETED = 0xffffffff;
 const CHUNK_BYTES = 1 << 20;
 
 /** Serializes a header + entries into payload chunks (~1 MiB each). */
@@ -97,17 +97,14 @@ export class StateFileWriter {
 
 export interface ParsedStateFile {
   readonly header: StateFileHeader;
-  /** Offset of the first entry in the payload. */
+  /** Offset of the first entry in the payload (entries are read and verified by fold.ts). */
   readonly entriesAt: number;
-  /**
-   * The entries in file order (`value` is a view into the file buffer, null for a deletion). Structural
-   * errors are thrown (CHECKPOINT_CORRUPT) when reached; callers fold into fresh structures they
-   * discard on error, so nothing is half-loaded.
-   */
-  entries(): Generator<CheckpointEntry>;
 }
 
-/** Parses a verified payload; structural errors are reported as CHECKPOINT_CORRUPT with the file name. */
+/**
+ * Parses a verified payload's header; structural errors are reported as CHECKPOINT_CORRUPT with the
+ * file name. The entries after it are read (and their framing verified) by `FoldIndex` (fold.ts).
+ */
 export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
   if (payload.byteLength < 4) throw corruptError(file, 'state payload too short');
   const hlen = payload.readUInt32LE(0);
@@ -121,33 +118,5 @@ export function parseStateFile(payload: Buffer, file: string): ParsedStateFile {
   if (typeof header.id !== 'number' || !Array.isArray(header.groups) || typeof header.count !== 'number') {
     throw corruptError(file, 'header lacks id/groups/count');
   }
-  return {
-    header,
-    entriesAt: 4 + hlen,
-    *entries() {
-      let at = 4 + hlen;
-      const end = payload.byteLength;
-      for (let i = 0; i < header.count; i++) {
-        if (at + 10 > end) throw corruptError(file, `entry ${i} runs past the end`);
-        const g = payload.readUInt16LE(at);
-        const keyLen = payload.readUInt32LE(at + 2);
-        at += 6;
-        if (at + keyLen + 4 > end) throw corruptError(file, `entry ${i} key runs past the end`);
-        const key = payload.toString('utf8', at, at + keyLen);
-        at += keyLen;
-        const vlen = payload.readUInt32LE(at);
-        at += 4;
-        const group = header.groups[g];
-        if (group === undefined) throw corruptError(file, `entry ${i} names group #${g}, which the header lacks`);
-        if (vlen === DELETED) {
-          yield { group, key, value: null };
-          continue;
-        }
-        if (at + vlen > end) throw corruptError(file, `entry ${i} value runs past the end`);
-        yield { group, key, value: payload.subarray(at, at + vlen) };
-        at += vlen;
-      }
-      if (at !== end) throw corruptError(file, `${end - at} trailing bytes after ${header.count} entries`);
-    },
-  };
+  return { header, entriesAt: 4 + hlen };
 }

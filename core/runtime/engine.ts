@@ -135,12 +135,7 @@ export class Engine implements EngineApi {
           logger: this.logger.child({ component: 'splits' }),
         })
       : null;
-    for (const rt of this.runtimes) {
-      if (this.ownership && rt.source.assignsSplits) {
-        this.ownership.manage(rt);
-        rt.ledger = this.ownership.ledgerOf(rt.name);
-      }
-    }
+    for (const rt of this.runtimes) if (this.ownership && rt.source.assignsSplits) this.ownership.manage(rt);
     const ownership = this.ownership;
     this.checkpointer = new Checkpointer({
       store: deps.checkpointStore,

@@ -1,4 +1,4 @@
-import type { CheckpointEntry } from '../contracts/checkpoint-store.js';
+import type { CheckpointEntry, RecoveredState } from '../contracts/checkpoint-store.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Position, SplitState } from '../contracts/position.js';
 import type { SplitRegistry } from '../contracts/split-registry.js';
@@ -131,7 +131,9 @@ export class SplitOwnership {
 
   /** Puts a source under the protocol (before recovery). */
   manage(rt: SourceRuntime): void {
-    this.sources.set(rt.name, { rt, ledger: new SplitLedger(rt.name), epochs: new Map(), owned: new Set(), counters: { takenOver: 0, entitiesLoaded: 0, dropped: 0, kept: 0 } });
+    const ledger = new SplitLedger(rt.name);
+    this.sources.set(rt.name, { rt, ledger, epochs: new Map(), owned: new Set(), counters: { takenOver: 0, entitiesLoaded: 0, dropped: 0, kept: 0 } });
+    rt.ledger = ledger; // every applied record of the source notes its key's split
   }
 
   manages(source: string): boolean {
@@ -141,11 +143,6 @@ export class SplitOwnership {
   /** The ledgers, checkpointed beside the feature groups. */
   participants(): CheckpointParticipant[] {
     return [...this.sources.values()].map((s) => s.ledger);
-  }
-
-  /** Called for every applied record of a managed source (synchronously, in the batch). */
-  ledgerOf(source: string): { note(key: string, split: string): void } | undefined {
-    return this.sources.get(source)?.ledger;
   }
 
   /** Counters and gauges for `stats().splits`, per source. */
@@ -221,7 +218,8 @@ export class SplitOwnership {
 
   private async takeOver(s: OwnedSource, splits: readonly string[]): Promise<readonly SplitState[]> {
     const toClaim: Array<[string, number]> = [];
-    const peers = new Map<string, Awaited<ReturnType<SplitRegistry['readCheckpoint']>>>();
+    /** Splits to load, by the peer whose checkpoint holds them → (split → the epoch it holds it at). */
+    const fromPeers = new Map<string, Map<string, number>>();
     for (const split of splits) {
       const claim = await this.registry.latestClaim(s.rt.name, split);
       const held = s.epochs.get(split);
@@ -232,12 +230,15 @@ export class SplitOwnership {
         s.counters.kept++;
       } else {
         if (held !== undefined) this.drop(s, split);
-        if (!peers.has(claim.instance)) peers.set(claim.instance, await this.registry.readCheckpoint(claim.instance));
-        this.load(s, split, claim.instance, claim.epoch, peers.get(claim.instance) ?? null);
+        let wanted = fromPeers.get(claim.instance);
+        if (!wanted) fromPeers.set(claim.instance, (wanted = new Map()));
+        wanted.set(split, claim.epoch);
         toClaim.push([split, claim.epoch + 1]);
       }
       s.owned.add(split);
     }
+    // One read and one pass over each peer's checkpoint, whatever the number of splits taken from it.
+    for (const [peer, wanted] of fromPeers) this.load(s, peer, wanted, await this.registry.readCheckpoint(peer));
     for (const [split, epoch] of toClaim) s.epochs.set(split, epoch);
     if (toClaim.length > 0) {
       // Durable here before the claim: a peer that sees the claim may drop its copy at once.
@@ -253,49 +254,55 @@ export class SplitOwnership {
     return out;
   }
 
-  /** Loads one split's entities and position from a peer's checkpoint. */
-  private load(s: OwnedSource, split: string, peer: string, epoch: number, ckpt: Awaited<ReturnType<SplitRegistry['readCheckpoint']>>): void {
-    const recorded = (ckpt?.meta['splitEpochs'] as Record<string, Record<string, number>> | undefined)?.[s.rt.name]?.[split];
-    if (!ckpt || recorded !== epoch) {
-      throw new FenestraError(
-        'SPLIT_HANDOFF_FAILED',
-        `source "${s.rt.name}" split ${split}: instance "${peer}" claimed it at epoch ${epoch}, but its last checkpoint ${ckpt ? `records epoch ${String(recorded)}` : 'does not exist'} (${this.registry.checkpointLocation(peer)})`,
-        { path: `${s.rt.name}/${split}` },
-      );
+  /**
+   * Loads the `wanted` splits (split → the epoch `peer` claimed it at) with their entities and
+   * positions from the peer's last checkpoint, which must record each at that epoch.
+   */
+  private load(s: OwnedSource, peer: string, wanted: ReadonlyMap<string, number>, ckpt: RecoveredState | null): void {
+    const source = s.rt.name;
+    const recordedEpochs = (ckpt?.meta['splitEpochs'] as Record<string, Record<string, number>> | undefined)?.[source] ?? {};
+    for (const [split, epoch] of wanted) {
+      if (!ckpt || recordedEpochs[split] !== epoch) {
+        throw new FenestraError(
+          'SPLIT_HANDOFF_FAILED',
+          `source "${source}" split ${split}: instance "${peer}" claimed it at epoch ${epoch}, but its last checkpoint ${ckpt ? `records epoch ${String(recordedEpochs[split])}` : 'does not exist'} (${this.registry.checkpointLocation(peer)})`,
+          { path: `${source}/${split}` },
+        );
+      }
     }
-    const ledger = ledgerGroup(s.rt.name);
-    const keys = new Set<string>();
-    const byGroup = new Map<string, Array<[string, Uint8Array]>>();
-    const groups = new Set(s.rt.groups.map((g) => g.name));
-    for (const e of ckpt.entries()) {
+    const ledger = ledgerGroup(source);
+    const splitOf = new Map<string, string>();
+    const groups = new Map(s.rt.groups.map((g) => [g.name, g] as const));
+    const candidates: Array<[string, string, Uint8Array]> = [];
+    for (const e of ckpt!.entries()) {
       if (e.value === null) continue;
       if (e.group === ledger) {
-        if (fromUtf8.decode(e.value) === split) keys.add(e.key);
-      } else if (groups.has(e.group)) {
-        let list = byGroup.get(e.group);
-        if (!list) byGroup.set(e.group, (list = []));
-        list.push([e.key, e.value]);
-      }
+        const split = fromUtf8.decode(e.value);
+        if (wanted.has(split)) splitOf.set(e.key, split);
+      } else if (groups.has(e.group)) candidates.push([e.group, e.key, e.value]);
     }
-    let loaded = 0;
-    for (const g of s.rt.groups) {
-      const restored: string[] = [];
-      for (const [key, value] of byGroup.get(g.name) ?? []) {
-        if (!keys.has(key)) continue;
-        g.restore(key, value);
-        restored.push(key);
-        this.host.markOnline(g.name, key);
-      }
-      this.host.keep(g.name, restored);
-      loaded += restored.length;
+    const loaded = new Map<string, number>([...wanted.keys()].map((split) => [split, 0]));
+    const restored = new Map<string, string[]>();
+    for (const [group, key, value] of candidates) {
+      const split = splitOf.get(key);
+      if (split === undefined) continue;
+      groups.get(group)!.restore(key, value);
+      this.host.markOnline(group, key);
+      let list = restored.get(group);
+      if (!list) restored.set(group, (list = []));
+      list.push(key);
+      loaded.set(split, loaded.get(split)! + 1);
     }
-    for (const key of keys) s.ledger.set(key, split);
-    const position: Position | undefined = ckpt.positions[s.rt.name]?.[split];
-    if (position !== undefined) s.rt.positions[split] = position;
-    else delete s.rt.positions[split];
-    s.counters.takenOver++;
-    s.counters.entitiesLoaded += loaded;
-    this.host.logger.info({ source: s.rt.name, split, from: peer, epoch, entities: loaded, position }, 'split taken over with its state');
+    for (const [group, keys] of restored) this.host.keep(group, keys);
+    for (const [key, split] of splitOf) s.ledger.set(key, split);
+    for (const [split, epoch] of wanted) {
+      const position: Position | undefined = ckpt!.positions[source]?.[split];
+      if (position !== undefined) s.rt.positions[split] = position;
+      else delete s.rt.positions[split];
+      s.counters.takenOver++;
+      s.counters.entitiesLoaded += loaded.get(split)!;
+      this.host.logger.info({ source, split, from: peer, epoch, entities: loaded.get(split), position }, 'split taken over with its state');
+    }
   }
 
   /** Forgets a split here: its entities, ledger entries, position and epoch (deletions checkpointed). */

@@ -1,5 +1,4 @@
-import type { SplitStats } from './api.js';
-import type { EngineStats } from './api.js';
+import type { EngineStats, SplitStats } from './api.js';
 
 /**
  * The engine's counters, as a plain object the daemon exports to Prometheus (core uses no
