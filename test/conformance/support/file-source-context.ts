@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ConformanceEvent, SourceCheckpointFixture, SourceConformanceContext } from '../../../plugins/testkit/index.js';
 import { testLogger } from '../../../plugins/testkit/index.js';
 import filePlugin from '../../../adapters/sources/file/index.js';
+import { ENGINE_VERSION } from '../../../core/version.js';
 import type { Source } from '../../../plugins/sdk/index.js';
 
 /**
@@ -12,17 +13,16 @@ import type { Source } from '../../../plugins/sdk/index.js';
  * stable for stored fixtures). Instance i of n reads a directory holding hard links to the files
  * with index % n === i, so split ids (file names) are the same whatever the instance count.
  */
-export function fileSourceContext(fixtures: readonly SourceCheckpointFixture[] | (() => readonly SourceCheckpointFixture[]), version?: string):
-  SourceConformanceContext & { cleanup(): void } {
+export function fileSourceContext(fixtures: () => readonly SourceCheckpointFixture[], version: string): SourceConformanceContext & { cleanup(): void } {
   const root = mkdtempSync(join(tmpdir(), 'fenestra-kit-file-'));
   const splits = 3;
   return {
     splits,
     bounded: true,
     get fixtures() {
-      return typeof fixtures === 'function' ? fixtures() : fixtures;
+      return fixtures();
     },
-    ...(version === undefined ? {} : { version }),
+    version,
     timeoutMs: 10_000,
     async writeData(caseId: string, events: readonly ConformanceEvent[]) {
       const dir = join(root, caseId);
@@ -43,7 +43,7 @@ export function fileSourceContext(fixtures: readonly SourceCheckpointFixture[] |
         }
       }
       if (filePlugin.kind !== 'source') throw new Error('file plugin is not a source');
-      return filePlugin.create({ path: mine, format: 'ndjson' }, { logger: testLogger(), baseDir: dir, engineVersion: '0.1.0' });
+      return filePlugin.create({ path: mine, format: 'ndjson' }, { logger: testLogger(), baseDir: dir, engineVersion: ENGINE_VERSION });
     },
     cleanup() {
       rmSync(root, { recursive: true, force: true });

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   readSourceCheckpointFixtures,
@@ -23,7 +21,7 @@ import { ENGINE_VERSION } from '../../../core/version.js';
  * writes the fixture of the new version for each source that has none yet (a stored fixture is never
  * replaced), using the running code against the real backend; commit the new files with the release.
  */
-export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** The shape every built-in source's fixture is recorded at: split index → events consumed before the checkpoint. */
 export const FIXTURE_SHAPE = {
@@ -45,7 +43,7 @@ export function storedFixtures(prefix: string): SourceCheckpointFixture[] {
  */
 export async function recordFixtureIfAsked(prefix: string, ctx: SourceConformanceContext, shape: { perSplit: number; consumed: Readonly<Record<string, number>> }): Promise<void> {
   if (process.env['FENESTRA_RECORD_FIXTURES'] !== '1') return;
-  if (existsSync(join(FIXTURES_DIR, `${prefix}-checkpoint-${ENGINE_VERSION}.json`))) return;
+  if (storedFixtures(prefix).some((f) => f.version === ENGINE_VERSION)) return;
   const fixture = await recordSourceCheckpointFixture(ctx, ENGINE_VERSION, shape.perSplit, shape.consumed);
   const path = writeSourceCheckpointFixture(FIXTURES_DIR, prefix, fixture);
   console.error(`recorded ${path}`);
