@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { DaemonContext } from '../context.js';
 import { readiness } from '../readiness.js';
-import { errorSchema } from './schemas.js';
+import { errorResponse } from './schemas.js';
 
 /**
  * `/healthz` (the process answers), `/readyz` (recovered, every source open, the online store answering),
@@ -16,7 +16,7 @@ export function healthRoutes(app: FastifyInstance, ctx: DaemonContext): void {
       schema: {
         summary: 'Readiness: 200 once recovery finished, every source is open and the online store answers; 503 NOT_READY before, 503 STORE_UNAVAILABLE while the online store fails',
         tags: ['ops'],
-        response: { 503: errorSchema },
+        response: { 503: errorResponse('NOT_READY while recovering or opening sources; STORE_UNAVAILABLE while the online store fails') },
       },
     },
     async (_req, reply) => {

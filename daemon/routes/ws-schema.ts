@@ -2,7 +2,7 @@
  * The OpenAPI description of `GET /v1/ws`. OpenAPI 3.0 has no words for WebSocket messages, so the
  * message protocol is the operation's description (the same table as docs/API.md).
  */
-import { errorSchema } from './schemas.js';
+import { errorResponse } from './schemas.js';
 
 const description = `Upgrade to a WebSocket (\`Upgrade: websocket\`); every message either way is one JSON object.
 
@@ -32,6 +32,6 @@ export const wsSchema = {
   },
   response: {
     101: { description: 'Switching Protocols: the connection carries the JSON messages described above', type: 'null' },
-    426: { ...errorSchema, description: 'UPGRADE_REQUIRED: a plain GET without `Upgrade: websocket`' },
+    426: errorResponse('UPGRADE_REQUIRED: a plain GET without `Upgrade: websocket`'),
   },
 } as const;

@@ -53,6 +53,8 @@ describe('the OpenAPI document at /docs/json', () => {
         const ok = Object.keys(op.responses).filter((s) => /^(2\d\d|101)$/.test(s));
         expect(ok.length, `${where} success answer`).toBeGreaterThan(0);
         for (const s of ok) expect(op.responses[s].description, `${where} ${s}`).not.toBe('Default Response');
+        // Error answers say which codes they carry (e.g. /readyz 503: NOT_READY, STORE_UNAVAILABLE).
+        for (const s of Object.keys(op.responses).filter((x) => /^[45]\d\d$/.test(x))) expect(op.responses[s].description, `${where} ${s}`).not.toBe('Default Response');
         const takesInput = op.requestBody !== undefined || (op.parameters ?? []).some((p: any) => p.in !== 'header');
         if (takesInput) {
           const errors = Object.keys(op.responses).filter((s) => /^[45]\d\d$/.test(s));
