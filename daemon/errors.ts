@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, FenestraError, isFenestraError, type ErrorCode } from '../core/errors.js';
+import { joinPath } from '../config/issues.js';
 
 /** The error body of every Fenestra API answer: `{ "error": { "code", "message" } }` (+ `field` where one is at fault). */
 export interface ErrorBody {
@@ -21,6 +22,30 @@ interface FastifyLikeError {
   validation?: unknown;
 }
 
+/** One schema-validation error as fastify hands it over (Ajv's ErrorObject). */
+interface ValidationItem {
+  instancePath?: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * The field a schema-validation error is about, written as the daemon's other error fields are
+ * (`keys[0]`, `Record[0].FeatureName`, `asOf`): the first error's JSON pointer, plus the property a
+ * `required` or `additionalProperties` error names. Undefined when it is about the whole body.
+ */
+function validationField(validation: unknown): string | undefined {
+  const first = (Array.isArray(validation) ? validation[0] : undefined) as ValidationItem | undefined;
+  if (first === undefined) return undefined;
+  let path = '';
+  for (const raw of (first.instancePath ?? '').split('/').slice(1)) {
+    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    path = /^\d+$/.test(seg) ? joinPath(path, Number(seg)) : joinPath(path, seg);
+  }
+  const named = first.params?.missingProperty ?? first.params?.additionalProperty;
+  if (typeof named === 'string') path = joinPath(path, named);
+  return path === '' ? undefined : path;
+}
+
 /**
  * Maps anything thrown in a handler (or by fastify's parsers) to a stable code. Client mistakes
  * (fastify 4xx errors: bad JSON, body too large, wrong media type, schema validation) never become 500s.
@@ -40,7 +65,10 @@ export function classify(err: unknown): { code: ErrorCode; message: string; fiel
     default:
       break;
   }
-  if (e.validation !== undefined) return { code: 'BAD_REQUEST', message: e.message ?? 'The request does not match its schema.' };
+  if (e.validation !== undefined) {
+    const field = validationField(e.validation);
+    return { code: 'BAD_REQUEST', message: e.message ?? 'The request does not match its schema.', ...(field === undefined ? {} : { field }) };
+  }
   if (err instanceof SyntaxError) return { code: 'BAD_REQUEST', message: `Malformed JSON: ${err.message}` };
   if (typeof e.statusCode === 'number' && e.statusCode === 413) return { code: 'PAYLOAD_TOO_LARGE', message: e.message ?? 'Payload too large' };
   if (typeof e.statusCode === 'number' && e.statusCode === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', message: e.message ?? 'Unsupported media type' };

@@ -87,7 +87,16 @@ describe('daemon HTTP API over a real socket', () => {
     expectError(await json(res), 'UNKNOWN_SERVICE');
     res = await post(`${d.url}/v1/features`, { keys: 'b2', features: ['cc_agg:*'] });
     expect(res.status).toBe(400);
-    expectError(await json(res), 'BAD_REQUEST');
+    const wrongType = await json(res);
+    expectError(wrongType, 'BAD_REQUEST');
+    // A schema error names the field at fault, as the handlers' own errors do.
+    expect(wrongType.error.field).toBe('keys');
+    res = await post(`${d.url}/v1/features`, { keys: ['b2', 7], features: ['cc_agg:*'] });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ code: 'BAD_REQUEST', field: 'keys[1]' });
+    res = await post(`${d.url}/v1/features`, { keys: ['b2'], features: ['cc_agg:*'], asOff: 1 });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ code: 'BAD_REQUEST', field: 'asOff' });
     res = await post(`${d.url}/v1/features`, { keys: ['b2'], features: ['cc_agg:nope'] });
     expectError(await json(res), 'UNKNOWN_FEATURE');
     res = await post(`${d.url}/v1/features`, '{"keys": [');

@@ -132,17 +132,18 @@ describe('SageMaker Feature Store Runtime API through the real AWS SDK client', 
   it('malformed JSON, a wrong shape and an oversized body are SageMaker errors (x-amzn-errortype) on every route with a body', async () => {
     const limit = d.daemon.engine.spec.server.bodyLimit;
     const huge = JSON.stringify({ Record: [{ FeatureName: 'cc_num', ValueAsString: 'x'.repeat(limit) }] });
-    const routes: Array<[string, string, unknown]> = [
-      ['PUT', '/FeatureGroup/cc_batch', { Record: 'nope' }],
-      ['POST', '/BatchGetRecord', { Identifiers: [{ FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: 'k' }] }],
-      ['POST', '/BatchWriteRecord', { Entries: [{ FeatureGroupName: 'cc_batch' }] }],
+    // [method, path, a body of the wrong shape, the field that shape error names]
+    const routes: Array<[string, string, unknown, string]> = [
+      ['PUT', '/FeatureGroup/cc_batch', { Record: 'nope' }, 'Record'],
+      ['POST', '/BatchGetRecord', { Identifiers: [{ FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: 'k' }] }, 'Identifiers[0].RecordIdentifiersValueAsString'],
+      ['POST', '/BatchWriteRecord', { Entries: [{ FeatureGroupName: 'cc_batch' }] }, 'Entries[0].Record'],
     ];
-    for (const [method, path, wrongShape] of routes) {
+    for (const [method, path, wrongShape, wrongField] of routes) {
       const send = (body: string) => fetch(`${d.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body });
-      for (const [body, status, code] of [
-        ['{"Record": [', 400, 'BAD_REQUEST'],
-        [JSON.stringify(wrongShape), 400, 'BAD_REQUEST'],
-        [huge, 413, 'PAYLOAD_TOO_LARGE'],
+      for (const [body, status, code, field] of [
+        ['{"Record": [', 400, 'BAD_REQUEST', undefined],
+        [JSON.stringify(wrongShape), 400, 'BAD_REQUEST', wrongField],
+        [huge, 413, 'PAYLOAD_TOO_LARGE', undefined],
       ] as const) {
         const res = await send(body);
         expect([path, res.status], body.slice(0, 40)).toEqual([path, status]);
@@ -150,6 +151,7 @@ describe('SageMaker Feature Store Runtime API through the real AWS SDK client', 
         const answer = await json(res);
         expect(answer.error.code).toBe(code);
         expect(typeof answer.message).toBe('string');
+        expect([path, answer.error.field], body.slice(0, 40)).toEqual([path, field]);
       }
     }
     // The SDK turns them into its typed exception.
