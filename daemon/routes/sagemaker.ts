@@ -4,6 +4,7 @@ import type { StoredGroupSpec } from '../../core/model.js';
 import { expiryOf, parseRecord, parseStoredTime, ttlDurationMs, type StoredWrite } from '../../core/stored/index.js';
 import { classify } from '../errors.js';
 import type { DaemonContext } from '../context.js';
+import { groupFeatureNames } from '../feature-refs.js';
 import { batchGetRecordSchema, batchWriteRecordSchema, deleteRecordSchema, getRecordSchema, putRecordSchema } from './sagemaker-schemas.js';
 
 /** SageMaker Feature Store Runtime error types (the `x-amzn-errortype` the AWS SDK maps to exceptions). */
@@ -36,13 +37,17 @@ interface Feature {
   ValueAsString: string;
 }
 
+/** A record in a request (the schemas of sagemaker-schemas.ts have checked this shape). */
+type RecordIn = ReadonlyArray<{ FeatureName: string; ValueAsString?: string; ValueAsStringList?: string[] }>;
+
 /**
  * The SageMaker Feature Store Runtime API (restJson1), so `@aws-sdk/client-sagemaker-featurestore-runtime`
  * works with only `endpoint` changed: PutRecord, GetRecord, BatchGetRecord, DeleteRecord, BatchWriteRecord.
  * Writes go to *stored* groups and are acknowledged once durable; reads also serve *aggregated* groups,
  * finalized at the read's time. A missing record reads as `{}` (GetRecord) or is left out (BatchGetRecord).
  * Sets the error handler of `app` (malformed JSON, oversized bodies, shape errors answer as SageMaker
- * does, with `x-amzn-errortype`): register it in a context of its own.
+ * does, with `x-amzn-errortype`): register it in a context of its own. The request shapes are checked by
+ * the route schemas (sagemaker-schemas.ts) before a handler runs; the handlers check values.
  */
 export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const spec = ctx.engine.spec;
@@ -81,6 +86,11 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
     const g = spec.groups.get(name);
     if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `feature group ${name} not found`, { path: 'FeatureGroupName' });
     const want = featureNames === undefined || featureNames.length === 0 ? null : new Set(featureNames);
+    if (want !== null) {
+      const known = new Set([keyField(g), ...groupFeatureNames(g)]);
+      const unknown = [...want].filter((f) => !known.has(f));
+      if (unknown.length > 0) throw new FenestraError('UNKNOWN_FEATURE', `feature group ${name} has no feature ${unknown.map((f) => JSON.stringify(f)).join(', ')}`, { path: 'FeatureName' });
+    }
     if (g.kind === 'stored' && ctx.stored !== null) {
       const now = Date.now();
       // From the online store when the daemon reads from it (online.reads: store), else from memory.
@@ -106,16 +116,14 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   const asList = (v: unknown): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.map(String) : [String(v)]);
 
   // PutRecord
-  app.put<{ Params: { name: string }; Body: { Record?: unknown; TargetStores?: unknown; TtlDuration?: unknown } }>(
+  app.put<{ Params: { name: string }; Body: { Record: RecordIn; TargetStores?: string[]; TtlDuration?: unknown } }>(
     '/FeatureGroup/:name',
     { schema: putRecordSchema },
     async (req, reply) => {
       try {
         ready();
         const name = groupName(req.params.name);
-        const g = storedGroup(name);
-        const body = (req.body ?? {}) as { Record?: unknown; TtlDuration?: unknown };
-        const w = toPut(g, body.Record, body.TtlDuration, undefined);
+        const w = toPut(storedGroup(name), req.body.Record, req.body.TtlDuration, undefined);
         await ctx.stored!.write(name, [w]);
         return reply.code(200).send({});
       } catch (e) {
@@ -125,14 +133,12 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   );
 
   // GetRecord
-  app.get<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString?: string; FeatureName?: string | string[]; ExpirationTimeResponse?: string } }>(
+  app.get<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString: string; FeatureName?: string | string[]; ExpirationTimeResponse?: string } }>(
     '/FeatureGroup/:name',
     { schema: getRecordSchema },
     async (req, reply) => {
       try {
-        const key = req.query.RecordIdentifierValueAsString;
-        if (typeof key !== 'string' || key === '') throw new FenestraError('BAD_REQUEST', 'RecordIdentifierValueAsString is required', { path: 'RecordIdentifierValueAsString' });
-        const r = await getRecord(groupName(req.params.name), key, asList(req.query.FeatureName));
+        const r = await getRecord(groupName(req.params.name), req.query.RecordIdentifierValueAsString, asList(req.query.FeatureName));
         if (r === null) return reply.send({});
         const withExpiry = req.query.ExpirationTimeResponse === 'Enabled';
         return reply.send(withExpiry ? r : { Record: r.Record });
@@ -143,7 +149,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   );
 
   // DeleteRecord
-  app.delete<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString?: string; EventTime?: string } }>(
+  app.delete<{ Params: { name: string }; Querystring: { RecordIdentifierValueAsString: string; EventTime: string } }>(
     '/FeatureGroup/:name',
     { schema: deleteRecordSchema },
     async (req, reply) => {
@@ -151,11 +157,9 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
         ready();
         const name = groupName(req.params.name);
         storedGroup(name);
-        const key = req.query.RecordIdentifierValueAsString;
-        if (typeof key !== 'string' || key === '') throw new FenestraError('BAD_REQUEST', 'RecordIdentifierValueAsString is required', { path: 'RecordIdentifierValueAsString' });
-        const et = req.query.EventTime === undefined ? null : parseStoredTime(req.query.EventTime);
-        if (et === null) throw new FenestraError('EVENT_TIME_INVALID', 'EventTime is required: ISO-8601 or seconds since the epoch', { path: 'EventTime' });
-        await ctx.stored!.write(name, [{ op: 'delete', key, eventTime: et }]);
+        const et = parseStoredTime(req.query.EventTime);
+        if (et === null) throw new FenestraError('EVENT_TIME_INVALID', `EventTime ${JSON.stringify(req.query.EventTime)} is neither ISO-8601 nor seconds since the epoch`, { path: 'EventTime' });
+        await ctx.stored!.write(name, [{ op: 'delete', key: req.query.RecordIdentifierValueAsString, eventTime: et }]);
         return reply.code(200).send({});
       } catch (e) {
         return sendAws(reply, e);
@@ -164,27 +168,19 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   );
 
   // BatchGetRecord
-  app.post<{ Body: { Identifiers?: unknown; ExpirationTimeResponse?: string } }>(
+  app.post<{ Body: { Identifiers: ReadonlyArray<{ FeatureGroupName: string; RecordIdentifiersValueAsString: string[]; FeatureNames?: string[] }>; ExpirationTimeResponse?: string } }>(
     '/BatchGetRecord',
     { schema: batchGetRecordSchema },
     async (req, reply) => {
       try {
-        const ids = (req.body ?? {}).Identifiers;
-        if (!Array.isArray(ids) || ids.length === 0) throw new FenestraError('BAD_REQUEST', 'Identifiers must be a non-empty list', { path: 'Identifiers' });
         const withExpiry = req.body.ExpirationTimeResponse === 'Enabled';
         const Records: unknown[] = [];
         const Errors: unknown[] = [];
-        for (let i = 0; i < ids.length; i++) {
-          const id = ids[i] as { FeatureGroupName?: unknown; RecordIdentifiersValueAsString?: unknown; FeatureNames?: unknown };
-          if (typeof id?.FeatureGroupName !== 'string' || !Array.isArray(id.RecordIdentifiersValueAsString)) {
-            throw new FenestraError('BAD_REQUEST', 'each identifier needs FeatureGroupName and RecordIdentifiersValueAsString', { path: `Identifiers[${i}]` });
-          }
+        for (const id of req.body.Identifiers) {
           const name = groupName(id.FeatureGroupName);
-          const features = Array.isArray(id.FeatureNames) ? id.FeatureNames.map(String) : undefined;
-          for (const keyRaw of id.RecordIdentifiersValueAsString) {
-            const key = String(keyRaw);
+          for (const key of id.RecordIdentifiersValueAsString) {
             try {
-              const r = await getRecord(name, key, features);
+              const r = await getRecord(name, key, id.FeatureNames);
               if (r === null) continue;
               Records.push({ FeatureGroupName: id.FeatureGroupName, RecordIdentifierValueAsString: key, Record: r.Record, ...(withExpiry && r.ExpiresAt ? { ExpiresAt: r.ExpiresAt } : {}) });
             } catch (e) {
@@ -201,19 +197,16 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
   );
 
   // BatchWriteRecord
-  app.post<{ Body: { Entries?: unknown; TtlDuration?: unknown } }>(
+  app.post<{ Body: { Entries: ReadonlyArray<{ FeatureGroupName: string; Record: RecordIn; TtlDuration?: unknown }>; TtlDuration?: unknown } }>(
     '/BatchWriteRecord',
     { schema: batchWriteRecordSchema },
     async (req, reply) => {
       try {
         ready();
-        const entries = (req.body ?? {}).Entries;
-        if (!Array.isArray(entries) || entries.length === 0) throw new FenestraError('BAD_REQUEST', 'Entries must be a non-empty list', { path: 'Entries' });
         const Errors: unknown[] = [];
         const byGroup = new Map<string, StoredWrite[]>();
-        for (const entry of entries as Array<{ FeatureGroupName?: unknown; Record?: unknown; TtlDuration?: unknown }>) {
+        for (const entry of req.body.Entries) {
           try {
-            if (typeof entry?.FeatureGroupName !== 'string') throw new FenestraError('BAD_REQUEST', 'FeatureGroupName is required', { path: 'FeatureGroupName' });
             const name = groupName(entry.FeatureGroupName);
             const w = toPut(storedGroup(name), entry.Record, entry.TtlDuration, req.body.TtlDuration);
             const list = byGroup.get(name) ?? [];

@@ -56,6 +56,30 @@ describe('SageMaker Feature Store Runtime API through the real AWS SDK client', 
     await expect(client.send(new GetRecordCommand({ FeatureGroupName: 'nope', RecordIdentifierValueAsString: '1' }))).rejects.toBeInstanceOf(ResourceNotFound);
   });
 
+  it('an unknown FeatureName is a ValidationError (UNKNOWN_FEATURE), not an empty record; in a batch, an error of that identifier', async () => {
+    await client.send(new PutRecordCommand({ FeatureGroupName: 'cc_batch', Record: rec('fn-1', now(-10), '4', '2') }));
+    for (const group of ['cc_batch', 'cc_agg']) {
+      const e = await client.send(new GetRecordCommand({ FeatureGroupName: group, RecordIdentifierValueAsString: 'fn-1', FeatureNames: ['cc_num', 'amt'] })).then(() => null, (err: unknown) => err);
+      expect(e, group).toBeInstanceOf(ValidationError);
+    }
+    const res = await fetch(`${d.url}/FeatureGroup/cc_batch?RecordIdentifierValueAsString=fn-1&FeatureName=amt`);
+    expect(res.status).toBe(400);
+    expect((await json(res)).error).toMatchObject({ code: 'UNKNOWN_FEATURE', field: 'FeatureName' });
+    // The record identifier is a feature name too.
+    const ok = await client.send(new GetRecordCommand({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'fn-1', FeatureNames: ['cc_num', 'num_trans_last_1w'] }));
+    expect(ok.Record).toEqual([{ FeatureName: 'cc_num', ValueAsString: 'fn-1' }, { FeatureName: 'num_trans_last_1w', ValueAsString: '2' }]);
+    const g = await client.send(
+      new BatchGetRecordCommand({
+        Identifiers: [
+          { FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: ['fn-1'], FeatureNames: ['amt'] },
+          { FeatureGroupName: 'cc_batch', RecordIdentifiersValueAsString: ['fn-1'], FeatureNames: ['avg_amt_last_1w'] },
+        ],
+      }),
+    );
+    expect(g.Records).toEqual([{ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'fn-1', Record: [{ FeatureName: 'avg_amt_last_1w', ValueAsString: '4' }] }]);
+    expect(g.Errors).toEqual([expect.objectContaining({ FeatureGroupName: 'cc_batch', RecordIdentifierValueAsString: 'fn-1', ErrorCode: 'ValidationError' })]);
+  });
+
   it('PutRecord refuses unknown features, bad values, aggregated groups and missing event time with ValidationError', async () => {
     const bad = [
       { FeatureGroupName: 'cc_batch', Record: [...rec('1', now(), '1', '1'), { FeatureName: 'colour', ValueAsString: 'red' }] },
