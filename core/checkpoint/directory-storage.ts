@@ -12,6 +12,8 @@ import { acquireDirLock } from './dir-lock.js';
  * (its pid; core/checkpoint/dir-lock.ts): STATE_LOCKED while another live process holds it.
  */
 export class DirectoryCheckpointStorage implements CheckpointStorage {
+  private created = false;
+
   constructor(readonly location: string) {}
 
   describe(name: string): string {
@@ -27,7 +29,11 @@ export class DirectoryCheckpointStorage implements CheckpointStorage {
     }
   }
 
-  writeAtomic(name: string, chunks: readonly Uint8Array[], opts: AtomicWriteOptions = {}): Promise<number> {
+  async writeAtomic(name: string, chunks: readonly Uint8Array[], opts: AtomicWriteOptions = {}): Promise<number> {
+    if (!this.created) {
+      await mkdir(this.location, { recursive: true }); // a claim directory may not exist yet
+      this.created = true;
+    }
     return writeFileAtomic(this.location, name, chunks, opts.onPhase, opts.background ?? false);
   }
 
