@@ -14,7 +14,7 @@ import { FenestraError } from '../../core/errors.js';
 import type { OutputType } from '../../core/training/plan.js';
 import type { FeatureColumn } from '../../core/training/replay-join.js';
 import { FileSink } from '../../adapters/offline/parquet/file-sink.js';
-import { parquetColumns } from '../../adapters/offline/parquet/parquet-reader.js';
+import { epochMsDivisor, isFlatElement, topLevelElements } from '../../adapters/offline/parquet/parquet-reader.js';
 import { ParquetStreamWriter, type CopiedChunk, type ParquetCodec, type WriterColumn } from '../../adapters/offline/parquet/parquet-writer.js';
 import { columnChunkOf, type LoadedFile, type Table } from '../../adapters/offline/parquet/table-reader.js';
 
@@ -34,31 +34,15 @@ export interface TrainingOutput {
   readonly rows: number;
 }
 
-/** Top-level schema elements by name (nested groups are skipped, as by `parquetColumns`). */
+/** Top-level schema elements by name. */
 function topLevel(schema: readonly SchemaElement[]): Map<string, SchemaElement> {
-  const out = new Map<string, SchemaElement>();
-  for (let i = 1; i < schema.length; i++) {
-    const el = schema[i]!;
-    out.set(el.name, el);
-    if (el.num_children) i += descendants(schema, i);
-  }
-  return out;
-}
-
-function descendants(schema: readonly SchemaElement[], i: number): number {
-  let n = 0;
-  for (let k = 0; k < (schema[i]!.num_children ?? 0); k++) n += 1 + descendants(schema, i + 1 + n);
-  return n;
+  return new Map(topLevelElements(schema).map((el) => [el.name, el]));
 }
 
 function sameElement(a: SchemaElement, b: SchemaElement): boolean {
   const key = (e: SchemaElement) =>
     JSON.stringify([e.type, e.type_length, e.repetition_type, e.converted_type, e.logical_type, e.scale, e.precision], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   return key(a) === key(b);
-}
-
-function isMillis(el: SchemaElement): boolean {
-  return el.type === 'INT64' && (el.converted_type === 'TIMESTAMP_MILLIS' || (el.logical_type?.type === 'TIMESTAMP' && el.logical_type.unit === 'MILLIS'));
 }
 
 /**
@@ -72,7 +56,7 @@ export function copyableColumns(files: readonly LoadedFile[], timeColumn: string
   if (files.length === 0 || files.some((f) => f.parquet === null)) return out;
   const first = topLevel(files[0]!.parquet!.metadata.schema);
   for (const [name, el] of first) {
-    if (el.num_children || el.repetition_type === 'REPEATED' || (name === timeColumn && !isMillis(el))) continue;
+    if (!isFlatElement(el) || (name === timeColumn && epochMsDivisor(el) !== 1)) continue;
     const ok = files.every((f) => {
       const other = topLevel(f.parquet!.metadata.schema).get(name);
       if (!other || !sameElement(other, el)) return false;
@@ -83,10 +67,21 @@ export function copyableColumns(files: readonly LoadedFile[], timeColumn: string
   return out;
 }
 
-/** The label columns of the label files, in file order (Parquet), or as decoded (NDJSON). */
+/**
+ * The label columns of the label files, in file order (Parquet), or as decoded (NDJSON). Throws
+ * BAD_REQUEST for a nested or repeated Parquet column: label columns are carried through as flat
+ * columns only.
+ */
 export function labelColumnNames(files: readonly LoadedFile[], decoded?: Table): string[] {
-  const pq = files[0]?.parquet;
-  if (pq) return parquetColumns(pq.metadata).map((c) => c.name);
+  const first = files[0];
+  if (first?.parquet) {
+    const elements = topLevelElements(first.parquet.metadata.schema);
+    const nested = elements.find((el) => !isFlatElement(el));
+    if (nested) {
+      throw new FenestraError('BAD_REQUEST', `labels ${first.name}: column "${nested.name}" is nested or repeated; training sets carry flat label columns only (drop it or flatten it)`, { path: nested.name });
+    }
+    return elements.map((el) => el.name);
+  }
   return [...(decoded?.names ?? [])];
 }
 

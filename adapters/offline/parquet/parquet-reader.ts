@@ -45,16 +45,39 @@ export async function openParquetFile(path: string): Promise<ParquetBytes> {
   return openParquetBytes(await readFile(path));
 }
 
+/**
+ * The schema's top-level elements, in file order: a nested column (a group: LIST, MAP, struct) is
+ * one element, its descendants at every depth skipped.
+ */
+export function topLevelElements(schema: readonly SchemaElement[]): SchemaElement[] {
+  const out: SchemaElement[] = [];
+  // index after the subtree rooted at i
+  const skip = (i: number): number => {
+    let next = i + 1;
+    for (let k = 0; k < (schema[i]!.num_children ?? 0); k++) next = skip(next);
+    return next;
+  };
+  for (let i = 1; i < schema.length; i = skip(i)) out.push(schema[i]!);
+  return out;
+}
+
+/** A flat column with one value per row (not a group, not a repeated field). */
+export function isFlatElement(el: SchemaElement): boolean {
+  return !el.num_children && el.repetition_type !== 'REPEATED';
+}
+
+/** The divisor to epoch ms of an INT64 timestamp column (MILLIS: 1, MICROS: 1000), or 0 for any other column. */
+export function epochMsDivisor(el: SchemaElement): number {
+  if (el.type !== 'INT64') return 0;
+  const unit = el.logical_type?.type === 'TIMESTAMP' ? el.logical_type.unit : undefined;
+  if (el.converted_type === 'TIMESTAMP_MILLIS' || unit === 'MILLIS') return 1;
+  if (el.converted_type === 'TIMESTAMP_MICROS' || unit === 'MICROS') return 1000;
+  return 0;
+}
+
 /** The file's top-level columns as Fenestra column types (unknown physical types map to `string`). */
 export function parquetColumns(metadata: FileMetaData): OfflineColumn[] {
-  const out: OfflineColumn[] = [];
-  const schema = metadata.schema;
-  for (let i = 1; i < schema.length; i++) {
-    const el = schema[i]!;
-    out.push({ name: el.name, type: columnType(el) });
-    if (el.num_children) i += el.num_children; // nested: skip children (not used by Fenestra tables)
-  }
-  return out;
+  return topLevelElements(metadata.schema).map((el) => ({ name: el.name, type: columnType(el) }));
 }
 
 function columnType(el: SchemaElement): OfflineColumn['type'] {

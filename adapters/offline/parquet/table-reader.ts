@@ -11,7 +11,7 @@ import { FenestraError } from '../../../core/errors.js';
 import { concatColumnChunks } from '../../../core/training/columns.js';
 import { makeS3Client, S3BlobStore, type S3Options } from './blob-store.js';
 import type { ColumnMetaData } from 'hyparquet';
-import { openParquetBytes, parquetColumns, readRowGroups, type ParquetBytes } from './parquet-reader.js';
+import { epochMsDivisor, openParquetBytes, parquetColumns, readRowGroups, type ParquetBytes } from './parquet-reader.js';
 
 export interface Table {
   readonly rows: number;
@@ -306,11 +306,8 @@ function withRawTimestamps(pq: ParquetBytes, want: readonly string[]): { file: P
   const epochMs = new Map<string, number>();
   const wanted = new Set(want);
   const schema = pq.metadata.schema.map((el, i) => {
-    if (i === 0 || el.num_children || !wanted.has(el.name) || el.type !== 'INT64') return el;
-    const unit =
-      el.converted_type === 'TIMESTAMP_MILLIS' || (el.logical_type?.type === 'TIMESTAMP' && el.logical_type.unit === 'MILLIS') ? 1
-        : el.converted_type === 'TIMESTAMP_MICROS' || (el.logical_type?.type === 'TIMESTAMP' && el.logical_type.unit === 'MICROS') ? 1000
-          : 0;
+    if (i === 0 || el.num_children || !wanted.has(el.name)) return el;
+    const unit = epochMsDivisor(el);
     if (unit === 0) return el;
     epochMs.set(el.name, unit);
     const { converted_type: _c, logical_type: _l, ...plain } = el;

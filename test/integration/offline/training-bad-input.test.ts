@@ -1,0 +1,49 @@
+/**
+ * Bad input to `fenestra training-set`: a clear error with a stable code naming the column (and the
+ * file where there is one), never a stack trace or a silently dropped or mangled column.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTrainingSet } from '../../../cli/commands/training-set.js';
+import type { EngineSpec } from '../../../core/model.js';
+import { fraudYaml, loadYaml } from './fixtures.js';
+import { lit, openDuck } from './duckdb.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fenestra-training-bad-'));
+const T0 = Date.UTC(2024, 0, 1);
+const events = join(dir, 'events.ndjson');
+let spec: EngineSpec;
+
+function ndjson(path: string, rows: object[]): string {
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
+}
+
+beforeAll(async () => {
+  spec = await loadYaml(dir, 'fenestra.yaml', fraudYaml());
+  ndjson(events, [
+    { cc_num: 'a', trans_time: T0, amount: 10 },
+    { cc_num: 'a', trans_time: T0 + 60_000, amount: 20 },
+    { cc_num: 'b', trans_time: T0 + 120_000, amount: 5 },
+  ]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (labels: string, more: { features?: string; input?: string[] } = {}) =>
+  runTrainingSet({ spec, labels, features: more.features ?? 'fraud_model', input: more.input ?? [events], out: join(dir, 'out.parquet'), quiet: true });
+
+describe('training-set bad input', () => {
+  it('refuses a nested Parquet label column (LIST, struct), naming it and the file', async () => {
+    const labels = join(dir, 'nested.parquet');
+    const duck = await openDuck();
+    try {
+      await duck.rows(`COPY (SELECT * FROM (VALUES ('a', TIMESTAMP '2024-01-01 00:05:00', 7.0, [1, 2], {'x': [3], 'y': 2}, 'n1'))
+        t(cc_num, trans_time, amount, tags, s, note)) TO ${lit(labels)} (FORMAT parquet)`);
+    } finally {
+      duck.close();
+    }
+    await expect(run(labels)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'tags', message: expect.stringContaining(labels) });
+  });
+});
