@@ -127,7 +127,6 @@ export async function startDaemon(spec: EngineSpec, opts: DaemonOptions = {}): P
     deadLetters,
     ...(onlineStore ? { onlineStore } : {}),
     ...(offline ? { offline: offline.offline, createGroup: offline.createGroup } : {}),
-    // With an external store, stored groups' changes must reach it although checkpoints drain them too.
     extraGroups: [...storedGroups.values()],
     derived: defaultDerived(spec),
     ...(splitRegistry ? { splitRegistry } : {}),
