@@ -57,25 +57,7 @@ class Writer {
   /** A non-negative safe integer, 7 bits a byte (little end first). */
   varuint(v: number): void {
     this.ensure(8);
-    const buf = this.buf;
-    let pos = this.pos;
-    if (v <= 0x7fffffff) {
-      // int32 arithmetic (a double `%` is a call into the C library in V8).
-      let x = v | 0;
-      while (x >= 0x80) {
-        buf[pos++] = (x & 0x7f) | 0x80;
-        x >>>= 7;
-      }
-      buf[pos++] = x;
-    } else {
-      while (v >= 0x80) {
-        const q = Math.floor(v / 0x80);
-        buf[pos++] = (v - q * 0x80) | 0x80;
-        v = q;
-      }
-      buf[pos++] = v;
-    }
-    this.pos = pos;
+    this.pos = putVar(this.buf, this.pos, v);
   }
   str(v: string | null): void {
     if (v === null) return this.varuint(0);
@@ -280,6 +262,7 @@ function encodeToScratch(g: CompiledGroup, a: Cells): number {
 /** Writes v (a non-negative safe integer) as a varuint at p; returns the next position. */
 function putVar(buf: Uint8Array, p: number, v: number): number {
   if (v <= 0x7fffffff) {
+    // int32 arithmetic (a double `%` is a call into the C library in V8).
     let x = v | 0;
     while (x >= 0x80) {
       buf[p++] = (x & 0x7f) | 0x80;
