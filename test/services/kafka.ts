@@ -23,6 +23,8 @@ export interface KafkaService {
   readonly startMs: number;
   /** Creates a topic (replication factor 1) and waits until every partition has a leader. */
   createTopic(topic: string, partitions: number): Promise<void>;
+  /** Sum over the topic's partitions of the consumer group's committed offsets (a partition without a commit counts 0). */
+  committed(groupId: string, topic: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -206,6 +208,10 @@ async function startOnce(opts: KafkaStartOptions, libs: string, version: string)
         if (ps.length === partitions && ps.every((p) => p.leader >= 0)) return;
         await sleep(100);
       }
+    },
+    async committed(groupId: string, topic: string) {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
     },
     async stop() {
       await admin.disconnect().catch(() => undefined);

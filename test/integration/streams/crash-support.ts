@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import { rng } from '../../crash/gen-events.js';
 
 export { rng };
@@ -54,6 +56,19 @@ export function generateStream(n: number, keys: number, splits: number, seed: nu
     events.push({ split: cardNo % splits, card, text, bad });
   }
   return { events, malformed, end: clock + 60_000 };
+}
+
+/** Sends events to their Kafka partitions (`split`), 5,000 per request, acknowledged by all replicas; each partition gets its events in order. */
+export async function produceToPartitions(producer: Producer, topic: string, events: readonly StreamEvent[]): Promise<void> {
+  const CHUNK = 5_000;
+  for (let off = 0; off < events.length; off += CHUNK) {
+    const slice = events.slice(off, off + CHUNK);
+    await producer.sendBatch({
+      topicMessages: [{ topic, messages: slice.map((e) => ({ partition: e.split, value: e.text })) }],
+      acks: -1,
+      compression: CompressionTypes.None,
+    });
+  }
 }
 
 /** The feature groups the crash tests compare (exact and tiled windows, every aggregation kind). */
@@ -133,6 +148,30 @@ export interface Dump {
   features: Record<string, Record<string, { version: number; values: Record<string, unknown> }>>;
   /** The same, read back from the external online store (when the config has one). */
   online?: Record<string, Record<string, { version: number; values: Record<string, unknown> }>>;
+}
+
+export interface ReferenceRun {
+  readonly dump: Dump;
+  /** Its dead letters, as `deadLetterLines` gives them. */
+  readonly dead: string[];
+  /** Wall time of the run. */
+  readonly seconds: number;
+}
+
+/**
+ * The uninterrupted run every crash test compares against: writes `config(<work>/ref)` to
+ * `<work>/ref.yaml`, runs the engine child once to the end (it must finish), and returns its dump and
+ * dead letters.
+ */
+export async function runReference(children: Set<ChildProcess>, work: string, config: (stateDir: string) => string, asOf: number, targets: string): Promise<ReferenceRun> {
+  const stateDir = join(work, 'ref');
+  const configFile = join(work, 'ref.yaml');
+  const out = join(work, 'ref.json');
+  await writeFile(configFile, config(stateDir));
+  const started = Date.now();
+  expect((await runChild(children, configFile, out, asOf, targets, {}, null)).outcome).toBe('finished');
+  const seconds = (Date.now() - started) / 1000;
+  return { dump: JSON.parse(await readFile(out, 'utf8')) as Dump, dead: await deadLetterLines(stateDir), seconds };
 }
 
 export function mismatchedKeys(a: Dump, b: Dump): string[] {

@@ -111,21 +111,14 @@ async function produce(events: readonly Tx[]): Promise<void> {
 }
 
 async function waitCommitted(total: number, timeoutMs: number, who: readonly FenestraProcess[]): Promise<void> {
-  const admin = client.admin();
-  await admin.connect();
-  try {
-    const end = Date.now() + timeoutMs;
-    let last = 0;
-    while (Date.now() < end) {
-      const [t] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-      last = (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-      if (last >= total) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`committed ${last} of ${total} within ${timeoutMs} ms\n${who.map((d) => d.logs().slice(-1500)).join('\n---\n')}`);
-  } finally {
-    await admin.disconnect();
+  const end = Date.now() + timeoutMs;
+  let last = 0;
+  while (Date.now() < end) {
+    last = await kafka.committed(GROUP, TOPIC);
+    if (last >= total) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
+  throw new Error(`committed ${last} of ${total} within ${timeoutMs} ms\n${who.map((d) => d.logs().slice(-1500)).join('\n---\n')}`);
 }
 
 type Served = { found: boolean; version: number; features: Record<string, number | null> };

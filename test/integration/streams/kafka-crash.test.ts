@@ -18,10 +18,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { startKafka, type KafkaService } from '../../services/kafka.js';
 import { startRedis, type RedisServer } from '../../services/redis.js';
-import { CRASH_GROUPS, CRASH_SCHEMA, countCodes, deadLetterLines, generateStream, mismatchedKeys, rng, runChild, type Dump, type StreamData } from './crash-support.js';
+import {
+  CRASH_GROUPS, CRASH_SCHEMA, countCodes, deadLetterLines, generateStream, mismatchedKeys, produceToPartitions, rng, runChild, runReference, type Dump, type StreamData,
+} from './crash-support.js';
 
 const EVENTS = Number(process.env['FENESTRA_KAFKA_CRASH_EVENTS'] ?? 200_000);
 const KEYS = Math.max(100, Math.round(EVENTS / 100));
@@ -47,17 +49,7 @@ beforeAll(async () => {
   const client = new Kafka({ clientId: 'crash-producer', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
   const producer = client.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const byPartition: string[][] = Array.from({ length: PARTITIONS }, () => []);
-  for (const e of data.events) byPartition[e.split]!.push(e.text);
-  const CHUNK = 5_000;
-  for (let off = 0; ; off += CHUNK) {
-    const topicMessages = byPartition
-      .map((texts, partition) => ({ texts: texts.slice(off, off + CHUNK), partition }))
-      .filter((x) => x.texts.length > 0)
-      .map((x) => ({ topic: TOPIC, messages: x.texts.map((value) => ({ partition: x.partition, value })) }));
-    if (topicMessages.length === 0) break;
-    await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
-  }
+  await produceToPartitions(producer, TOPIC, data.events);
   await producer.disconnect();
   const admin = client.admin();
   await admin.connect();
@@ -106,16 +98,8 @@ ${CRASH_GROUPS}`;
 describe('kafka crash equivalence (real broker, real engine child)', () => {
   it(`${EVENTS} events over ${PARTITIONS} partitions: every key equals an uninterrupted run after >= ${MIN_KILLS} SIGKILLs`, async () => {
     const started = Date.now();
-    const refDir = join(work, 'ref');
-    const refConfig = join(work, 'ref.yaml');
-    await writeFile(refConfig, config(refDir, 'fenestra-ref'));
-    const refOut = join(work, 'ref.json');
-    const refStart = Date.now();
-    expect((await runChild(children, refConfig, refOut, data.end, targetsFile, {}, null)).outcome).toBe('finished');
-    const refSeconds = (Date.now() - refStart) / 1000;
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
+    const { dump: reference, dead: refDead, seconds: refSeconds } = await runReference(children, work, (refDir) => config(refDir, 'fenestra-ref'), data.end, targetsFile);
     expect(Object.keys(reference.features['cc_agg']!).length).toBe(KEYS);
-    const refDead = await deadLetterLines(refDir);
     const refCounts = countCodes(refDead);
     const malformed = (refCounts['EVENT_MALFORMED'] ?? 0) + (refCounts['EVENT_FIELD_TYPE'] ?? 0) + (refCounts['EVENT_TIME_INVALID'] ?? 0);
     expect(malformed).toBe(data.malformed);

@@ -21,10 +21,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, CompressionTypes, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { loadConfig } from '../../../config/load.js';
 import { RedisOnlineStore } from '../../../adapters/online/redis/store.js';
 import type { SplitStats } from '../../../core/runtime/api.js';
@@ -35,7 +35,7 @@ import { startRedis, type RedisServer } from '../../services/redis.js';
 import { startS3rver, type S3rverHandle } from '../../services/s3rver.js';
 import { makeS3Client } from '../../../adapters/s3/client.js';
 import { S3Prefix } from '../../../adapters/s3/prefix.js';
-import { CRASH_GROUPS, CRASH_SCHEMA, deadLetterLines, generateStream, mismatchedKeys, ROOT, rng, runChild, type Dump, type StreamData, type StreamEvent } from './crash-support.js';
+import { CRASH_GROUPS, CRASH_SCHEMA, deadLetterLines, generateStream, mismatchedKeys, produceToPartitions, ROOT, rng, runReference, type Dump, type ReferenceRun, type StreamData } from './crash-support.js';
 
 const EVENTS = Number(process.env['FENESTRA_SCALE_OUT_EVENTS'] ?? 60_000);
 const KEYS = 600;
@@ -74,19 +74,6 @@ afterAll(async () => {
   await s3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** Sends events to their partitions (a card's events always go to the same partition, in order). */
-async function produce(topic: string, events: readonly StreamEvent[]): Promise<void> {
-  const CHUNK = 5_000;
-  for (let off = 0; off < events.length; off += CHUNK) {
-    const slice = events.slice(off, off + CHUNK);
-    await producer.sendBatch({
-      topicMessages: [{ topic, messages: slice.map((e) => ({ partition: e.split, value: e.text })) }],
-      acks: -1,
-      compression: CompressionTypes.None,
-    });
-  }
-}
 
 /** `state.shared` and, for an s3:// URL, the `state.s3` block (s3rver's endpoint and credentials). */
 function sharedYaml(shared: string, instanceId: string): string {
@@ -164,23 +151,11 @@ function startMember(name: string, configFile: string): Member {
   return { name, child, ready, exited };
 }
 
-/** Sum over partitions of the group's committed offsets (the engine commits only after checkpoints). */
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = client.admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function waitCommitted(groupId: string, topic: string, atLeast: number, timeoutMs: number, members: readonly Member[]): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last = 0;
   while (Date.now() < end) {
-    last = await committed(groupId, topic);
+    last = await kafka.committed(groupId, topic); // the engine commits only after checkpoints
     if (last >= atLeast) return;
     for (const m of members) {
       if (m.child.exitCode !== null || m.child.signalCode !== null) {
@@ -193,38 +168,28 @@ async function waitCommitted(groupId: string, topic: string, atLeast: number, ti
   throw new Error(`the group committed ${last} of ${atLeast} offsets within ${timeoutMs} ms`);
 }
 
-interface Reference {
-  readonly dump: Dump;
-  readonly dead: string[];
-}
-
-let referenceRun: Promise<Reference> | null = null;
+let referenceRun: Promise<ReferenceRun> | null = null;
 
 /** One uninterrupted instance over the whole topic (run once, shared by the variants). */
-function runReference(): Promise<Reference> {
+function uninterruptedRun(): Promise<ReferenceRun> {
   return (referenceRun ??= (async () => {
     const refTopic = 'scale-ref';
     await kafka.createTopic(refTopic, PARTITIONS);
-    await produce(refTopic, data.events);
+    await produceToPartitions(producer, refTopic, data.events);
     const targets = join(work, 'targets.json');
     const perPartition = new Array<number>(PARTITIONS).fill(0);
     for (const e of data.events) perPartition[e.split]!++;
     await writeFile(targets, JSON.stringify({ tx: Object.fromEntries(perPartition.map((n, p) => [String(p), n])) }));
-    const refDir = join(work, 'ref');
-    await writeFile(join(work, 'ref.yaml'), config({ stateDir: refDir, topic: refTopic, groupId: 'ref', online: false }));
-    const refOut = join(work, 'ref.json');
-    expect((await runChild(children, join(work, 'ref.yaml'), refOut, data.end, targets, {}, null)).outcome).toBe('finished');
-    const dump = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
-    expect(Object.keys(dump.features['cc_agg']!).length).toBe(KEYS);
-    const dead = await deadLetterLines(refDir);
-    expect(dead.length).toBeGreaterThan(0);
-    return { dump, dead };
+    const run = await runReference(children, work, (stateDir) => config({ stateDir, topic: refTopic, groupId: 'ref', online: false }), data.end, targets);
+    expect(Object.keys(run.dump.features['cc_agg']!).length).toBe(KEYS);
+    expect(run.dead.length).toBeGreaterThan(0);
+    return run;
   })());
 }
 
 describe.each(['directory', 's3'] as const)('kafka scale-out with state (real broker, real engine processes, shared %s, real redis)', (kind) => {
   it(`${EVENTS} events over ${PARTITIONS} partitions: 3 members, one SIGKILLed, two more join; Redis equals an uninterrupted run for every key`, async () => {
-    const { dump: reference, dead: refDead } = await runReference();
+    const { dump: reference, dead: refDead } = await uninterruptedRun();
 
     // --- the group: a, b, c; b killed mid-stream; d joins and b comes back ---
     const topic = `scale-out-${kind}`;
@@ -246,13 +211,13 @@ describe.each(['directory', 's3'] as const)('kafka scale-out with state (real br
     };
     const cut1 = Math.floor(EVENTS * 0.4);
     const cut2 = Math.floor(EVENTS * 0.7);
-    await produce(topic, data.events.slice(0, cut1));
+    await produceToPartitions(producer, topic, data.events.slice(0, cut1));
     const a = startMember('a', await memberConfig('a'));
     const b = startMember('b', await memberConfig('b'));
     const c = startMember('c', await memberConfig('c'));
     await Promise.all([a.ready, b.ready, c.ready]);
     await waitCommitted(groupId, topic, Math.floor(EVENTS * 0.25), 120_000, [a, b, c]);
-    await produce(topic, data.events.slice(cut1, cut2));
+    await produceToPartitions(producer, topic, data.events.slice(cut1, cut2));
     await new Promise((r) => setTimeout(r, 200 + Math.floor(rng(SEED)() * 800)));
     b.child.kill('SIGKILL');
     expect((await b.exited).signal).toBe('SIGKILL');
@@ -260,7 +225,7 @@ describe.each(['directory', 's3'] as const)('kafka scale-out with state (real br
     const d = startMember('d', await memberConfig('d'));
     const b2 = startMember('b', await memberConfig('b'));
     await Promise.all([d.ready, b2.ready]);
-    await produce(topic, data.events.slice(cut2));
+    await produceToPartitions(producer, topic, data.events.slice(cut2));
     const live = [a, c, d, b2];
     await waitCommitted(groupId, topic, EVENTS, 180_000, live);
     // One after the other: each leave moves the leaver's partitions, with their state, to the others.

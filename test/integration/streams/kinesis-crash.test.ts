@@ -18,7 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeStreamCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { startKinesalite, type KinesaliteService } from '../../services/kinesalite.js';
-import { CRASH_GROUPS, CRASH_SCHEMA, countCodes, deadLetterLines, generateStream, mismatchedKeys, rng, runChild, type Dump, type StreamData, type StreamEvent } from './crash-support.js';
+import {
+  CRASH_GROUPS, CRASH_SCHEMA, countCodes, deadLetterLines, generateStream, mismatchedKeys, rng, runChild, runReference, type Dump, type StreamData, type StreamEvent,
+} from './crash-support.js';
 
 const EVENTS = Number(process.env['FENESTRA_KINESIS_CRASH_EVENTS'] ?? 40_000);
 const KEYS = Math.max(50, Math.round(EVENTS / 100));
@@ -114,14 +116,7 @@ describe('kinesis crash equivalence (kinesalite, real engine child)', () => {
     await put('ref', second);
     const refTargets = join(work, 'ref-targets.json');
     await writeTargets('ref', refTargets);
-    const refDir = join(work, 'ref');
-    await writeFile(join(work, 'ref.yaml'), config(refDir, 'ref'));
-    const refOut = join(work, 'ref.json');
-    const refStart = Date.now();
-    expect((await runChild(children, join(work, 'ref.yaml'), refOut, data.end, refTargets, {}, null)).outcome).toBe('finished');
-    const refSeconds = (Date.now() - refStart) / 1000;
-    const reference = JSON.parse(await readFile(refOut, 'utf8')) as Dump;
-    const refDead = await deadLetterLines(refDir);
+    const { dump: reference, dead: refDead, seconds: refSeconds } = await runReference(children, work, (refDir) => config(refDir, 'ref'), data.end, refTargets);
     const refCounts = countCodes(refDead);
     expect((refCounts['EVENT_MALFORMED'] ?? 0) + (refCounts['EVENT_FIELD_TYPE'] ?? 0) + (refCounts['EVENT_TIME_INVALID'] ?? 0)).toBe(data.malformed);
     const total = Object.values(reference.features['cc_agg']!).reduce((n, k) => n + Number(k.values['num_trans']), 0);
