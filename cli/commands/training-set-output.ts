@@ -85,18 +85,31 @@ export function labelColumnNames(files: readonly LoadedFile[], decoded?: Table):
   return [...(decoded?.names ?? [])];
 }
 
+/**
+ * The output type of a decoded label column: its Parquet type, else (NDJSON) the one type of its
+ * values. Throws BAD_REQUEST for a value that is not a scalar, or values of two types (written as
+ * one, one of them would be lost).
+ */
 function outputType(table: Table, name: string, col: ArrayLike<unknown>): OfflineColumn['type'] {
   const t = table.types.get(name);
   if (t && t !== 'unknown') return t;
+  let type: OfflineColumn['type'] | undefined;
+  let first = -1;
   for (let i = 0; i < col.length; i++) {
     const v = col[i];
     if (v === null || v === undefined) continue;
-    if (typeof v === 'number') return 'double';
-    if (typeof v === 'boolean') return 'boolean';
-    if (typeof v === 'bigint') return 'long';
-    return 'string';
+    const vt = typeof v === 'number' ? 'double' : typeof v === 'boolean' ? 'boolean' : typeof v === 'bigint' ? 'long' : typeof v === 'string' ? 'string' : undefined;
+    if (vt === undefined) {
+      throw new FenestraError('BAD_REQUEST', `label column "${name}", row ${i}: ${JSON.stringify(v)} is not a scalar; training sets carry flat label columns only`, { path: `${name}[${i}]` });
+    }
+    if (type === undefined) {
+      type = vt;
+      first = i;
+    } else if (vt !== type) {
+      throw new FenestraError('BAD_REQUEST', `label column "${name}": row ${first} holds a ${type}, row ${i} a ${vt}; a label column has one type`, { path: `${name}[${i}]` });
+    }
   }
-  return 'string';
+  return type ?? 'string';
 }
 
 function hasNull(col: ArrayLike<unknown>): boolean {

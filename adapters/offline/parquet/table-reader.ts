@@ -170,8 +170,14 @@ class TableBuilder {
       await decodeRowGroups(pq, 0, bounds[1]!, want, add);
       for (const r of remote) for (const rg of await r) add(rg);
     } else {
-      // column-wise as lines are parsed (no object kept per row)
-      let cols: unknown[][] | null = null;
+      // Column-wise as lines are parsed (no object kept per row). Without `columns`, every key of any
+      // line is a column (null where a line leaves it out, and in the rows of earlier files); a
+      // requested column that no line of the file has is an error, as for Parquet.
+      const infer = opts.columns === undefined;
+      const names = (this.names ??= []);
+      const index = new Map(names.map((name, c) => [name, c]));
+      const cols: unknown[][] = names.map(() => []);
+      const present: boolean[] = names.map(() => false);
       let n = 0;
       forEachLine(f.bytes, (line, lineNo) => {
         if (line.trim() === '') return;
@@ -181,16 +187,35 @@ class TableBuilder {
         } catch {
           throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
         }
-        if (o === null || typeof o !== 'object') throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
-        if (!this.names) this.names = Object.keys(o);
-        if (!cols) cols = this.names.map(() => []);
-        for (let c = 0; c < this.names.length; c++) cols[c]!.push(o[this.names[c]!] ?? null);
+        if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new FenestraError('EVENT_MALFORMED', `${f.name}:${lineNo}: not a JSON object`, { path: `${f.name}:${lineNo}` });
+        if (infer) {
+          for (const k in o) {
+            if (index.has(k)) continue;
+            index.set(k, names.length);
+            names.push(k);
+            cols.push(new Array<unknown>(n).fill(null));
+            present.push(false);
+            if (this.rows > 0) this.push(k, new Array<unknown>(this.rows).fill(null));
+          }
+        }
+        for (let c = 0; c < names.length; c++) {
+          const v = o[names[c]!];
+          if (v === undefined) cols[c]!.push(null);
+          else {
+            cols[c]!.push(v);
+            present[c] = true;
+          }
+        }
         n++;
       });
-      for (let c = 0; c < (this.names ?? []).length; c++) {
-        const name = this.names![c]!;
+      if (n > 0 && !infer) {
+        const missing = names.find((name, c) => !present[c] && !opts.optionalColumns?.includes(name));
+        if (missing !== undefined) throw new FenestraError('BAD_REQUEST', `column "${missing}" not found in ${f.name} (no line has it)`, { path: missing });
+      }
+      for (let c = 0; c < names.length; c++) {
+        const name = names[c]!;
         if (!this.types.has(name)) this.types.set(name, 'unknown');
-        this.push(name, cols ? cols[c]! : []);
+        this.push(name, cols[c]!);
       }
       this.rows += n;
       opts.onProgress?.(this.rows);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainingSet } from '../../../cli/commands/training-set.js';
+import { readTable } from '../../../adapters/offline/parquet/table-reader.js';
 import type { EngineSpec } from '../../../core/model.js';
 import { fraudYaml, loadYaml } from './fixtures.js';
 import { lit, openDuck } from './duckdb.js';
@@ -45,5 +46,34 @@ describe('training-set bad input', () => {
       duck.close();
     }
     await expect(run(labels)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'tags', message: expect.stringContaining(labels) });
+  });
+
+  it('reads every key of NDJSON labels as a column, also one that only later lines have', async () => {
+    const labels = ndjson(join(dir, 'ragged.ndjson'), [
+      { cc_num: 'a', trans_time: T0 + 300_000 },
+      { cc_num: 'b', trans_time: T0 + 300_000, amount: 3, note: 'x' },
+    ]);
+    await run(labels);
+    const t = await readTable([join(dir, 'out.parquet')]);
+    expect(t.names.slice(0, 4)).toEqual(['cc_num', 'trans_time', 'amount', 'note']);
+    expect(Array.from(t.columns.get('amount')!, (v) => (Number.isNaN(v) ? null : v))).toEqual([null, 3]);
+    expect(Array.from(t.columns.get('note')!)).toEqual([null, 'x']);
+    expect(Array.from(t.columns.get('amt_ratio2')!, (v) => (Number.isNaN(v) ? null : v))).toEqual([null, 3 / 5]);
+  });
+
+  it('refuses NDJSON history without a column the features read, naming it and the file', async () => {
+    const history = ndjson(join(dir, 'no-amount.ndjson'), [{ cc_num: 'a', trans_time: T0 }]);
+    const labels = ndjson(join(dir, 'labels.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000, amount: 7 }]);
+    await expect(run(labels, { input: [history] })).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'amount', message: expect.stringContaining(history) });
+  });
+
+  it('refuses an NDJSON label column holding objects, or values of two types', async () => {
+    const nested = ndjson(join(dir, 'objects.ndjson'), [{ cc_num: 'a', trans_time: T0, amount: 7, tags: [1, 2] }]);
+    await expect(run(nested)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'tags[0]' });
+    const mixed = ndjson(join(dir, 'mixed.ndjson'), [
+      { cc_num: 'a', trans_time: T0, amount: 7, ref: 1 },
+      { cc_num: 'b', trans_time: T0, amount: 3, ref: 'two' },
+    ]);
+    await expect(run(mixed)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'ref[1]' });
   });
 });
