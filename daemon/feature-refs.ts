@@ -1,10 +1,20 @@
 import type { EngineSpec, GroupSpec } from '../core/model.js';
 import { FenestraError } from '../core/errors.js';
 
-/** Every feature name a group serves: its aggregated or stored features, then derived ones. */
-export function groupFeatureNames(g: GroupSpec): string[] {
-  const base = g.kind === 'aggregated' ? g.features.map((f) => f.name) : g.fields.map((f) => f.name);
-  return [...base, ...g.derived.map((d) => d.name)];
+const namesOf = new WeakMap<GroupSpec, readonly string[]>();
+
+/**
+ * Every feature name a group serves: its aggregated or stored features, then derived ones. Computed
+ * once per group (the feature routes ask on every request).
+ */
+export function groupFeatureNames(g: GroupSpec): readonly string[] {
+  let names = namesOf.get(g);
+  if (names === undefined) {
+    const base = g.kind === 'aggregated' ? g.features.map((f) => f.name) : g.fields.map((f) => f.name);
+    names = Object.freeze([...base, ...g.derived.map((d) => d.name)]);
+    namesOf.set(g, names);
+  }
+  return names;
 }
 
 /** Requested features, grouped by feature group, in request order. */

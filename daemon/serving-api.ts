@@ -22,27 +22,29 @@ export interface ServingParts {
  * probe's verdict in `online.healthy` / `online.lastError`, and dead letters by source and code — and,
  * with reads from the store, `onUpdate` listeners (WebSocket subscriptions) told of a change once the
  * store has it.
+ *
+ * A plain object of the EngineApi members, each resolved once here: the feature routes call `read` /
+ * `readMany` on every request, so no lookup (or Proxy trap) is left on that path.
  */
 export function servingApi(engine: Engine, parts: ServingParts): EngineApi {
   const base: EngineApi = parts.reader !== undefined ? withOnlineReads(engine, parts.reader) : engine;
-  const stats = (): EngineStats => {
-    const s = engine.stats();
-    const probe = parts.health?.current;
-    const online = s.online.enabled && probe !== undefined && !probe.up ? { ...s.online, healthy: false, lastError: probe.error } : s.online;
-    return { ...s, online, ...(parts.deadLetters !== undefined ? { deadLettersBySource: parts.deadLetters.bySource() } : {}) };
-  };
-  const afterStore = parts.afterStore;
-  const onUpdate = afterStore === undefined ? undefined : (listener: (u: KeyUpdate) => void): (() => void) => engine.onUpdate(afterStore(listener));
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(base, {
-    get(target, prop, receiver) {
-      if (prop === 'stats') return stats;
-      if (prop === 'onUpdate' && onUpdate !== undefined) return onUpdate;
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      let b = bound.get(prop);
-      if (b === undefined) bound.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
-      return b;
+  const { health, deadLetters, afterStore } = parts;
+  const api: EngineApi = {
+    spec: engine.spec,
+    isReady: () => engine.isReady(),
+    read: base.read.bind(base),
+    readMany: base.readMany.bind(base),
+    onUpdate: afterStore === undefined ? (listener) => engine.onUpdate(listener) : (listener) => engine.onUpdate(afterStore(listener)),
+    checkpoint: () => engine.checkpoint(),
+    stop: () => engine.stop(),
+    durablePosition: (source, split) => engine.durablePosition(source, split),
+    stats: (): EngineStats => {
+      const s = engine.stats();
+      const probe = health?.current;
+      const online = s.online.enabled && probe !== undefined && !probe.up ? { ...s.online, healthy: false, lastError: probe.error } : s.online;
+      return { ...s, online, ...(deadLetters !== undefined ? { deadLettersBySource: deadLetters.bySource() } : {}) };
     },
-  });
+  };
+  const readRecord = base.readRecord;
+  return readRecord === undefined ? api : { ...api, readRecord: readRecord.bind(base) };
 }

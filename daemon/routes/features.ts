@@ -93,7 +93,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
         ...(request === undefined ? {} : { request }),
       });
       getLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      return reply.type('application/json; charset=utf-8').send(oneAnswerJson({ ...r, group, key }));
+      return reply.type('application/json; charset=utf-8').send(oneAnswerJson(r));
     },
   );
 
