@@ -39,7 +39,7 @@ export async function startKinesalite(opts: { shardLimit?: number } = {}): Promi
   // Stream state changes (create, split, merge) are immediate so tests need not wait on timers.
   const server = factory({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: opts.shardLimit ?? 50 });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(new Error(`kinesalite service: cannot listen on 127.0.0.1: ${e.message}`)));
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -142,7 +142,15 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     c.stdout?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
     c.stderr?.on('data', (d: Buffer) => (out = (out + d.toString('utf8')).slice(-4000)));
     child = c;
-    await waitForPong(port, c, timeoutMs, () => out, caPem);
+    try {
+      await waitForPong(port, c, timeoutMs, () => out, caPem);
+    } catch (e) {
+      // A server that never answered must not outlive the error (it would hold the port until exit).
+      c.kill('SIGKILL');
+      await exited(c);
+      child = undefined;
+      throw e;
+    }
   };
 
   let port = opts.port ?? (await freePort());

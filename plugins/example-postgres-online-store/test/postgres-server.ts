@@ -52,8 +52,15 @@ export async function startPostgres(): Promise<PostgresServer> {
   const asRoot = process.getuid?.() === 0;
   let run = (cmd: string, args: string[]): void => { execFileSync(join(bin, cmd), args, { stdio: 'pipe' }); };
   if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    let uid: number;
+    let gid: number;
+    try {
+      uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim());
+      gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim());
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`PostgreSQL refuses to run as root, and there is no \`postgres\` system user to run it as (${(e as Error).message.trim()}): ${INSTALL_HINT}, or run the tests as another user`);
+    }
     chownSync(dir, uid, gid);
     run = (cmd, args) => { execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe', cwd: dir }); };
   }
