@@ -5,7 +5,7 @@ import type { EngineSpec, PluginRefSpec, S3ConnectionSpec } from '../core/model.
 import type { IssueSink } from './issues.js';
 import { compileGroups, declaredFeatureNames } from './compile-groups.js';
 import { compileServices } from './compile-services.js';
-import { compileOnline } from './compile-online.js';
+import { compileOnline, EMBEDDED } from './compile-online.js';
 import { compileEntities, compileSources } from './compile-sources.js';
 import { bytesAt, isObject, positiveDurationAt } from './values.js';
 
@@ -17,7 +17,7 @@ export const CONFIG_DEFAULTS = {
   stateDir: './.fenestra/state',
   checkpointInterval: 1_000,
   flushInterval: 100,
-  online: { type: 'embedded' },
+  online: { type: EMBEDDED },
   offline: { type: 'parquet', path: './.fenestra/offline' },
   deadLettersFile: 'dead-letters.ndjson',
 } as const;
@@ -85,7 +85,7 @@ export function compileConfig(doc: unknown, baseDir: string, sink: IssueSink): E
     sources,
     groups,
     services,
-    online: compileOnline(raw.online, sink),
+    online: compileOnline(pluginRef(raw.online, CONFIG_DEFAULTS.online), sink),
     offline: pluginRef(raw.offline, CONFIG_DEFAULTS.offline),
     deadLetters: {
       path: typeof dead.path === 'string' ? resolve(baseDir, dead.path) : resolve(stateDir, CONFIG_DEFAULTS.deadLettersFile),
