@@ -17,7 +17,7 @@
 import { FenestraError } from '../errors.js';
 import type { CompiledGroup, PartialLayout } from './layout.js';
 import {
-  allocArray, H_NEWEST, H_VERSION, headLength, lifeAt, newEntity, rawAt, rawCount, setRawCount, setTileCount, tileCount, tilesAt, type RawValue,
+  allocArray, H_NEWEST, H_VERSION, newEntity, rawAt, rawCount, setRawCount, setTileCount, tileCount, tilesAt, type RawValue,
 } from './entity-array.js';
 import { initPartial, type Cells } from './partial.js';
 import { floorTo } from './retention.js';
@@ -385,7 +385,7 @@ function encodeGeneric(g: CompiledGroup, a: Cells): number {
       writePartial(a, o + 1, ts.partial);
     }
   }
-  if (g.life) writePartial(a, lifeAt(g), g.life);
+  if (g.life) writePartial(a, g.lifeAt, g.life);
   const sum = fnv1a(w.buf, w.pos);
   w.u32(sum);
   return w.pos;
@@ -426,7 +426,7 @@ export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): Cells {
   }
   if (n > version) corrupt('more raw events than the version counts');
   const tileSets: Cells[] = [];
-  let slots = headLength(g) + n * stride;
+  let slots = g.head + n * stride;
   for (let i = 0; i < g.tileSets.length; i++) {
     const ts = g.tileSets[i]!;
     const count = r2.varuint();
@@ -445,10 +445,10 @@ export function decodeEntity(g: CompiledGroup, bytes: Uint8Array): Cells {
     slots += tiles.length;
   }
   const a = newEntity(g, 0);
-  if (g.life) readPartial(r2, a, lifeAt(g), g.life);
+  if (g.life) readPartial(r2, a, g.lifeAt, g.life);
   if (r2.pos !== end) corrupt(`${end - r2.pos} trailing bytes`);
   const out = allocArray(slots);
-  const head = headLength(g);
+  const head = g.head;
   for (let i = 0; i < head; i++) out[i] = a[i]!;
   out[H_NEWEST] = newest;
   out[H_VERSION] = version;

@@ -11,7 +11,7 @@
  * Counters (number of raw events, the number of tiles of each set, then the dirty epoch) are packed
  * two per slot (26 bits each: up to 67M raw events or tiles per set), to keep small entities small;
  * the dirty lane holds an epoch (see `dirtyEpoch`);
- * the header geometry is precomputed in the compiled layout (`g.head`, `g.lifeAt`, `g.dirtySlot`).
+ * the header geometry is precomputed in the compiled layout (`g.head`, `g.lifeAt`).
  * Raw events are sorted by (event time, arrival): an event is inserted after every event with an
  * equal or smaller time, so array order breaks ties by arrival and no arrival number is stored.
  * Tiles of a set are sorted by start. For groups whose fields are numeric and that have no
@@ -23,12 +23,14 @@
  * `%` is a call into the C library in V8.
  */
 import { FenestraError } from '../errors.js';
-import { H_COUNTERS, H_NEWEST, H_VERSION, LANE, type CompiledGroup } from './layout.js';
+import { H_COUNTERS, H_NEWEST, H_VERSION, type CompiledGroup } from './layout.js';
 import { initPartial, type Cells } from './partial.js';
 
 export { H_NEWEST, H_VERSION } from './layout.js';
 
 export type RawValue = number | string | null;
+
+const LANE = 67_108_864; // 2^26
 
 function counter(a: Cells, c: number): number {
   const x = a[H_COUNTERS + (c >> 1)] as number;
@@ -54,19 +56,8 @@ export function allocArray(len: number): Cells {
   return a;
 }
 
-/** Index of the lifetime partial (when the group has lifetime features). */
-export function lifeAt(g: CompiledGroup): number {
-  return g.lifeAt;
-}
-
-/** Header length: newest, version, packed counters, the lifetime partial. */
-export function headLength(g: CompiledGroup): number {
-  return g.head;
-}
-
 export function rawCount(a: Cells): number {
-  const x = a[H_COUNTERS] as number;
-  return x - Math.floor(x / LANE) * LANE;
+  return counter(a, 0);
 }
 
 export function setRawCount(a: Cells, n: number): void {
@@ -86,13 +77,11 @@ export function setTileCount(a: Cells, i: number, v: number): void {
  * drain need not touch the entities it drains: they are clean once the epoch moves on.
  */
 export function dirtyEpoch(g: CompiledGroup, a: Cells): number {
-  const x = a[g.dirtySlot] as number;
-  return g.dirtyUnit === 1 ? x : Math.floor(x / LANE);
+  return counter(a, g.tileSets.length + 1);
 }
 
 export function setDirtyEpoch(g: CompiledGroup, a: Cells, epoch: number): void {
-  const x = a[g.dirtySlot] as number;
-  a[g.dirtySlot] = g.dirtyUnit === 1 ? epoch : x - Math.floor(x / LANE) * LANE + epoch * LANE;
+  setCounter(a, g.tileSets.length + 1, epoch);
 }
 
 /** Epochs run from 1 to MAX_EPOCH; then every entity's lane is reset to 0 and they start over. */
@@ -140,11 +129,6 @@ function grown(need: number): number {
 export function ensureRoom(a: Cells, used: number, extra: number): Cells {
   const need = used + extra;
   return need <= a.length ? a : resize(a, used, grown(need));
-}
-
-/** Ensures room for `extra` more slots. Returns the array to keep. */
-export function reserve(g: CompiledGroup, a: Cells, extra: number): Cells {
-  return ensureRoom(a, usedLength(g, a), extra);
 }
 
 /** Shrinks the array when it is mostly empty. */

@@ -8,7 +8,7 @@
  */
 import { FenestraError } from '../errors.js';
 import type { CompiledGroup, FieldSlots, WindowPlan } from './layout.js';
-import { H_NEWEST, H_VERSION, lifeAt, lowerBound, rawCount, tileCount, upperBound } from './entity-array.js';
+import { H_NEWEST, H_VERSION, lowerBound, rawCount, tileCount, upperBound } from './entity-array.js';
 import { ReadAccumulator, slotsFor, type Cells } from './partial.js';
 import { floorTo, foldedTo, readableAt, tiledLow } from './retention.js';
 
@@ -216,7 +216,7 @@ export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: Agg
     if (plan.kind === 'lifetime') {
       if (g.life) {
         // the lifetime partial as a one-record range ([unused slot, partial…])
-        const l = lifeAt(g) - 1;
+        const l = g.lifeAt - 1;
         acc.addTiles(raw, l, l + 1 + g.life.width, 1 + g.life.width, pr.slots, plan.distinct);
       }
     } else if (plan.tileSet < 0) {

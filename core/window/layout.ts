@@ -82,9 +82,8 @@ export interface WindowPlan {
 /** Entity-array header slots (see entity-array.ts): newest event time, version, packed counters. */
 export const H_NEWEST = 0;
 export const H_VERSION = 1;
-/** First counter slot. Counters are packed two per slot in lanes of 26 bits. */
+/** First counter slot. Counters are packed two per slot in lanes of 26 bits (entity-array.ts). */
 export const H_COUNTERS = 2;
-export const LANE = 67_108_864; // 2^26
 
 export interface CompiledGroup {
   readonly name: string;
@@ -104,17 +103,14 @@ export interface CompiledGroup {
   readonly featureNames: readonly string[];
   /**
    * Entity-array header geometry. Counter lanes: 0 = raw events, 1..T = tiles of each set, T + 1 =
-   * the dirty epoch (see entity-array.ts), packed two per slot from H_COUNTERS.
+   * the dirty epoch (see entity-array.ts), packed two per slot from H_COUNTERS. `lifeAt`: index of
+   * the lifetime partial (the first slot after the counters).
    */
-  /** Index of the lifetime partial (the first slot after the counters). */
   readonly lifeAt: number;
   /** Header length: newest, version, counters, lifetime partial. */
   readonly head: number;
   /** Whether every raw field is numeric and every partial has a `wire` (codec.ts's fast path). */
   readonly numericWire: boolean;
-  /** Slot holding the dirty epoch, and the lane's unit in it (1: low lane, alone in its slot; LANE: high lane). */
-  readonly dirtySlot: number;
-  readonly dirtyUnit: number;
   readonly layoutHash: string;
   /** First 32 bits of layoutHash, written into every encoded entity. */
   readonly layoutTag: number;
@@ -256,7 +252,6 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
   const layoutHash = createHash('sha256').update(canonical).digest('hex').slice(0, 16);
   const lanes = tileSets.length + 2;
   const lifeAt = H_COUNTERS + ((lanes + 1) >> 1);
-  const flagLane = tileSets.length + 1;
   return {
     name: spec.name,
     allowedLateness: source.allowedLateness,
@@ -272,8 +267,6 @@ export function compileGroup(spec: AggregatedGroupSpec, source: SourceSpec): Com
     lifeAt,
     head: lifeAt + (life ? life.width : 0),
     numericWire: fields.every((f) => f.numeric) && tileSets.every((t) => t.partial.wire !== null) && (life === null || life.wire !== null),
-    dirtySlot: H_COUNTERS + (flagLane >> 1),
-    dirtyUnit: (flagLane & 1) === 1 ? LANE : 1,
     layoutHash,
     layoutTag: parseInt(layoutHash.slice(0, 8), 16) >>> 0,
   };

@@ -4,7 +4,7 @@
  * events no window needs raw (folding them into the lifetime accumulator).
  */
 import {
-  dropRawFront, ensureRoom, H_NEWEST, lifeAt, lowerBound, rawAt, rawCount, removeTilesFront, setTileCount, tileCount, tilesAt, trim,
+  dropRawFront, ensureRoom, H_NEWEST, lowerBound, rawAt, rawCount, removeTilesFront, setTileCount, tileCount, tilesAt, trim,
 } from './entity-array.js';
 import type { CompiledGroup } from './layout.js';
 import { foldEvent, initPartial, type Cells } from './partial.js';
@@ -84,7 +84,7 @@ export function maintain(g: CompiledGroup, a: Cells, oldNewest: number): Cells {
   const base = rawAt(g, a);
   if (n > 0 && (a[base] as number) < d) {
     const k = lowerBound(a, base, stride, n, d);
-    if (g.life) for (let e = 0; e < k; e++) foldEvent(a, lifeAt(g), g.life, a, base + e * stride);
+    if (g.life) for (let e = 0; e < k; e++) foldEvent(a, g.lifeAt, g.life, a, base + e * stride);
     dropRawFront(g, a, k);
   }
   return trim(g, a);

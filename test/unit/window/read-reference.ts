@@ -5,7 +5,7 @@
  * loops, never the floating-point operations.
  */
 import type { CompiledGroup, PartialLayout, WindowPlan } from '../../../core/window/layout.js';
-import { H_NEWEST, lifeAt, lowerBound, rawAt, rawCount, tileCount, tilesAt, upperBound, type RawValue } from '../../../core/window/entity-array.js';
+import { H_NEWEST, lowerBound, rawAt, rawCount, tileCount, tilesAt, upperBound, type RawValue } from '../../../core/window/entity-array.js';
 import type { Cells } from '../../../core/window/partial.js';
 import { floorTo, foldedTo, readableAt, tiledLow } from '../../../core/window/retention.js';
 
@@ -138,7 +138,7 @@ export function referenceRead(g: CompiledGroup, raw: Cells, t: number): Record<s
     if (!readableAt(g, plan, newest, t)) return null;
     const acc = new ReferenceAccumulator(g.fields.length);
     if (plan.kind === 'lifetime') {
-      if (g.life) acc.addPartial(raw, lifeAt(g), g.life, plan.fields, plan.distinct);
+      if (g.life) acc.addPartial(raw, g.lifeAt, g.life, plan.fields, plan.distinct);
       if (hasRaw) addRaw(acc, g, raw, plan, -Infinity, true, t);
     } else if (plan.tileSet < 0) {
       if (hasRaw) {
