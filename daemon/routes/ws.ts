@@ -80,6 +80,7 @@ export function wsRoutes(app: FastifyInstance, ctx: DaemonContext): void {
           refs = resolveRefs(ctx.engine.spec, [m.service], 'service');
           label = { service: m.service };
         } else if (typeof m.group === 'string') {
+          if (!ctx.engine.spec.groups.has(m.group)) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${m.group}"`, { path: 'group' });
           refs = resolveRefs(ctx.engine.spec, [`${m.group}:*`], 'group');
           label = { group: m.group };
         } else throw new FenestraError('BAD_REQUEST', 'subscribe needs group or service', { path: 'group' });

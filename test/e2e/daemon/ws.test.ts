@@ -138,6 +138,8 @@ describe('WebSocket /v1/ws with the ws client', () => {
       ['error', 4, 'UNKNOWN_GROUP'],
       ['error', 5, 'UNKNOWN_SERVICE'],
     ]);
+    // Each names the message field at fault.
+    expect(got.map((m) => m.error.field ?? null)).toEqual([null, 'op', 'source', 'events', 'group', 'service']);
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   });
