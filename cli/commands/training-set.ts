@@ -59,6 +59,16 @@ function fieldsRead(plan: TrainingPlan): Set<string> {
   return out;
 }
 
+/** `f()`, with a Fenestra error's message prefixed by where the bad value was read (code and path kept). */
+function naming<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FenestraError) throw new FenestraError(e.code, `${where}: ${e.message}`, { ...(e.path !== undefined ? { path: e.path } : {}), cause: e });
+    throw e;
+  }
+}
+
 const NO_EVENTS: EventColumns = { rows: 0, keys: [], times: new Float64Array(0), fields: new Map() };
 
 /**
@@ -107,8 +117,10 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     onProgress: (n) => readProgress.update(n),
   });
   if (labelNames.length === 0) labelNames = labelColumnNames(labelFiles, labelTable);
-  for (const c of [keyField, timeCol]) {
-    if (!labelTable.columns.has(c)) throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing (it has: ${labelNames.join(', ')})`, { path: c });
+  for (const c of [keyField, timeCol, ...requestNames]) {
+    if (labelTable.columns.has(c)) continue;
+    const why = requestNames.has(c) && c !== keyField && c !== timeCol ? ` (the requested derived features read request.${c}; leave them out of --features if the labels have none)` : '';
+    throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing${why} (it has: ${labelNames.join(', ')})`, { path: c });
   }
   const eventTable = !src
     ? null
@@ -123,8 +135,8 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
       ? NO_EVENTS
       : {
           rows: eventTable.rows,
-          keys: toKeys(eventTable.columns.get(src.keyField)!, src.keyField),
-          times: toTimes(eventTable.columns.get(src.eventTimeField)!, src.eventTimeField),
+          keys: naming(`history ${inputs.join(', ')}`, () => toKeys(eventTable.columns.get(src.keyField)!, src.keyField)),
+          times: naming(`history ${inputs.join(', ')}`, () => toTimes(eventTable.columns.get(src.eventTimeField)!, src.eventTimeField)),
           fields: new Map(
             [...eventTable.columns.entries()]
               .filter(([n]) => needed.has(n)) // only what the window code reads
@@ -142,14 +154,12 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   readProgress.stop();
   const t1 = performance.now();
 
-  const labelTimes = sameFile && timeCol === src!.eventTimeField ? events.times : toTimes(labelTable.columns.get(timeCol)!, timeCol);
+  const labelTimes = sameFile && timeCol === src!.eventTimeField ? events.times : naming(`labels ${run.labels}`, () => toTimes(labelTable.columns.get(timeCol)!, timeCol));
   const labels: LabelColumns = {
     rows: labelTable.rows,
-    keys: sameFile ? events.keys : toKeys(labelTable.columns.get(keyField)!, keyField),
+    keys: sameFile ? events.keys : naming(`labels ${run.labels}`, () => toKeys(labelTable.columns.get(keyField)!, keyField)),
     times: labelTimes,
-    request: new Map(
-      [...requestNames].filter((n) => labelTable.columns.has(n)).map((n) => [n, toFieldValues(labelTable.columns.get(n)!, fieldSpecs.get(n))] as const),
-    ),
+    request: new Map([...requestNames].map((n) => [n, toFieldValues(labelTable.columns.get(n)!, fieldSpecs.get(n))] as const)),
   };
   const joinProgress = new Progress('training-set', labels.rows, { quiet: run.quiet, unit: 'labels' });
   const columns = new Map<string, FeatureColumn>();
@@ -196,6 +206,12 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   };
 }
 
+function threadsOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new FenestraError('BAD_REQUEST', `--threads: expected an integer >= 1, got "${v}"`, { path: 'threads' });
+  return n;
+}
+
 export function registerTrainingSet(program: Command): Command {
   return program
     .command('training-set')
@@ -214,7 +230,7 @@ export function registerTrainingSet(program: Command): Command {
         throw new FenestraError('BAD_REQUEST', `--compression: expected gzip, snappy or none, got "${o.compression}"`, { path: 'compression' });
       }
       const spec = await loadConfig(o.config);
-      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet, ...(o.threads ? { threads: Math.max(1, Number(o.threads) | 0) } : {}) });
+      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet, ...(o.threads !== undefined ? { threads: threadsOption(o.threads) } : {}) });
       process.stdout.write(
         `wrote ${r.labels.toLocaleString('en-US')} rows to ${r.out} in ${r.seconds.total.toFixed(2)} s ` +
           `(read ${r.seconds.read.toFixed(2)} s, replay ${r.seconds.join.toFixed(2)} s of ${r.eventsApplied.toLocaleString('en-US')} events` +

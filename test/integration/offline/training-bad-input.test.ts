@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../../cli/main.js';
 import { runTrainingSet } from '../../../cli/commands/training-set.js';
 import { readTable } from '../../../adapters/offline/parquet/table-reader.js';
 import type { EngineSpec } from '../../../core/model.js';
@@ -75,5 +76,28 @@ describe('training-set bad input', () => {
       { cc_num: 'b', trans_time: T0, amount: 3, ref: 'two' },
     ]);
     await expect(run(mixed)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'ref[1]' });
+  });
+
+  it('refuses labels without a request field the requested derived features read; without those features they are fine', async () => {
+    const labels = ndjson(join(dir, 'no-request.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000 }]);
+    await expect(run(labels)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'amount', message: expect.stringContaining('request.amount') });
+    await expect(run(labels, { features: 'cc_agg:num_trans_last_10m,cc_agg:amt_ratio1' })).resolves.toMatchObject({ labels: 1 });
+  });
+
+  it('names the labels or the history a bad time or a missing key was read from', async () => {
+    const good = ndjson(join(dir, 'good-labels.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000, amount: 7 }]);
+    const badTime = ndjson(join(dir, 'bad-time.ndjson'), [{ cc_num: 'a', trans_time: 'yesterday', amount: 7 }]);
+    await expect(run(badTime)).rejects.toMatchObject({ code: 'EVENT_TIME_INVALID', path: 'trans_time[0]', message: expect.stringContaining(`labels ${badTime}`) });
+    await expect(run(good, { input: [badTime] })).rejects.toMatchObject({ code: 'EVENT_TIME_INVALID', path: 'trans_time[0]', message: expect.stringContaining(`history ${badTime}`) });
+    const noKey = ndjson(join(dir, 'null-key.ndjson'), [{ cc_num: null, trans_time: T0, amount: 7 }]);
+    await expect(run(good, { input: [noKey] })).rejects.toMatchObject({ code: 'EVENT_FIELD_MISSING', path: 'cc_num[0]', message: expect.stringContaining(`history ${noKey}`) });
+  });
+
+  it('refuses --threads that is not an integer >= 1', async () => {
+    const labels = ndjson(join(dir, 'threads-labels.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000, amount: 7 }]);
+    for (const threads of ['abc', '0', '1.5']) {
+      const argv = ['node', 'fenestra', 'training-set', '-c', join(dir, 'fenestra.yaml'), '--labels', labels, '--features', 'fraud_model', '--input', events, '--out', join(dir, 'out.parquet'), '--quiet', '--threads', threads];
+      await expect(buildProgram().exitOverride().parseAsync(argv)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'threads' });
+    }
   });
 });
