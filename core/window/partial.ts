@@ -219,15 +219,14 @@ export class ReadAccumulator {
         }
         n = na;
       }
-      if (fs.sum < 0 && !(fs.min >= 0 || fs.max >= 0 || fs.first >= 0 || fs.last >= 0 || fs.distinct >= 0)) {
-        for (let o = from; o < to; o += stride) n = n + (a[o + nSlot] as number);
-      }
+      // Every field slot keeps a sum or one of min/max/first/last/distinct besides n (layout.ts
+      // NEEDS), so one of the loops above has counted n.
       this.n[f] = n;
     }
   }
 }
 
-/** The field slots of `layout` for the fields a window reads (what `addPartial` merges). */
+/** The field slots of `layout` for the fields a window reads (what `addTiles` merges). */
 export function slotsFor(layout: PartialLayout, fields: readonly number[]): FieldSlots[] {
   return layout.fields.filter((fs) => fields.includes(fs.field));
 }

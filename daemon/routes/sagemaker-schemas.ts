@@ -30,10 +30,13 @@ const ttlDuration = {
   description: 'Time to live of the record (default: the group\'s `ttl`)',
 } as const;
 
+/** A query parameter given once (a string) or repeated (a list). */
+const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
+
 const targetStores = { type: 'array', items: { type: 'string', enum: ['OnlineStore', 'OfflineStore'] }, description: 'Accepted and ignored: every write goes to both' } as const;
 
 /** SageMaker's error answer: `message` (read by the AWS SDK) and Fenestra's `error`. */
-export const awsErrorSchema = {
+const awsErrorSchema = {
   type: 'object',
   description: 'Error; the `x-amzn-errortype` header (ValidationError, ResourceNotFound, ServiceUnavailable, InternalFailure) names the SDK exception',
   headers: { 'x-amzn-errortype': { type: 'string', description: 'ValidationError | ResourceNotFound | ServiceUnavailable | InternalFailure' } },
@@ -80,7 +83,7 @@ export const getRecordSchema = {
     required: ['RecordIdentifierValueAsString'],
     properties: {
       RecordIdentifierValueAsString: { type: 'string', minLength: 1 },
-      FeatureName: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Only these features (repeatable)' },
+      FeatureName: { ...stringOrList, description: 'Only these features (repeatable)' },
       ExpirationTimeResponse: { type: 'string', enum: ['Enabled', 'Disabled'] },
     },
   },
@@ -97,7 +100,7 @@ export const deleteRecordSchema = {
     properties: {
       RecordIdentifierValueAsString: { type: 'string', minLength: 1 },
       EventTime: { type: 'string', description: 'ISO-8601 or seconds since the epoch' },
-      TargetStores: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      TargetStores: stringOrList,
       DeletionMode: { type: 'string', enum: ['SoftDelete', 'HardDelete'] },
     },
   },
