@@ -1,5 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound } from './client.js';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getObjectBytes, isNotFound } from './client.js';
 
 /**
  * The objects under one `s3://bucket/prefix/`, addressed by their names relative to it (names may
@@ -30,11 +30,10 @@ export class S3Prefix {
     return `s3://${this.bucket}${k ? `/${k}` : ''}`;
   }
 
-  /** The object's bytes, or null when it does not exist. */
+  /** The object's bytes, or null when it does not exist; a body cut in flight is read again (`getObjectBytes`). */
   async get(name: string): Promise<Buffer | null> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name) }));
-      const bytes = await r.Body!.transformToByteArray();
+      const bytes = await getObjectBytes(this.client, this.bucket, this.key(name));
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (e) {
       if (isNotFound(e)) return null;

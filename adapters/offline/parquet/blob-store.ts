@@ -7,13 +7,12 @@ import { dirname, join, relative, sep } from 'node:path';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isNotFound, parseS3Url } from '../../s3/client.js';
+import { getObjectBytes, isNotFound, parseS3Url } from '../../s3/client.js';
 
 export interface BlobStore {
   /** Human-readable root (`/abs/dir` or `s3://bucket/prefix`). */
@@ -152,8 +151,7 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-      return await r.Body!.transformToByteArray();
+      return await getObjectBytes(this.client, this.bucket, this.key(key));
     } catch (e) {
       if (isNotFound(e)) throw new BlobNotFound(key);
       throw e;
