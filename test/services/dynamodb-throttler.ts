@@ -93,7 +93,7 @@ export async function startDynamoDbThrottler(target: string): Promise<DynamoDbTh
       }
       out = Buffer.from(JSON.stringify(ans));
     }
-    const headers = { ...upstream.headers, 'content-length': String(out.length) };
+    const headers: Record<string, string | string[] | undefined> = { ...upstream.headers, 'content-length': String(out.length) };
     delete headers['x-amz-crc32']; // the body changed
     res.writeHead(upstream.status, headers);
     res.end(out);

@@ -67,7 +67,7 @@ describe.each([
     expect(await b.blobs.exists(orphan!.staged)).toBe(false);
     await b.commit([fb!]);
     const files = await a.list('raw/tx');
-    expect(files.sort()).toEqual([fa!.final, fb!.final].sort());
+    expect([...files].sort()).toEqual([fa!.final, fb!.final].sort());
     if (local) {
       const rows = await duck.rows(`SELECT count(*) AS n, count(DISTINCT cc_num) AS k FROM read_parquet(${lit(join(tmp, 'local', 'raw/tx/*/*/*.parquet'))}, hive_partitioning=true)`);
       expect(rows[0]).toMatchObject({ n: 30n, k: 30n });

@@ -64,7 +64,7 @@ describe('redis plugin', () => {
     expect(o.redisOptions).toMatchObject({ password: 'pw', tls: {} });
     expect(o.redisOptions).not.toHaveProperty('lazyConnect');
     expect(o.autoPipeliningIgnoredCommands).toContain('evalsha');
-    expect((c as Cluster).startupNodes).toEqual([{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }]);
+    expect((c as unknown as { startupNodes: unknown }).startupNodes).toEqual([{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }]);
     c.disconnect();
     const store = new RedisOnlineStore(cfg, testLogger(), []);
     expect(store.client).toBeInstanceOf(Cluster);

@@ -288,7 +288,7 @@ describe('Engine', () => {
         close: () => file.close(),
         poll: async (max, wait) => {
           if (left-- > 0) throw new Error('broker unreachable');
-          return file.poll(max, wait);
+          return file.poll(max);
         },
       };
       return new Engine(spec, {

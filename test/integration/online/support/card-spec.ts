@@ -48,7 +48,7 @@ export function cardSpec(stateDir: string, online: EngineSpec['online'], flushIn
   return {
     baseDir: stateDir,
     server: { host: '127.0.0.1', port: 0, bodyLimit: 1 << 20 },
-    state: { dir: stateDir, checkpointInterval: 0, flushInterval },
+    state: { dir: stateDir, checkpointInterval: 0, flushInterval, instanceId: 'card-spec' },
     entities: new Map([['card', { name: 'card', key: 'cc_num' }]]),
     sources: new Map([['tx', txSource]]),
     groups: new Map([['cc_agg', ccAgg]]),
