@@ -83,15 +83,23 @@ describe('the S3 checkpoint store lease (one writer per instance id)', () => {
   it('watches a lease from another machine: refused while it is renewed, taken over once it stops changing for the ttl', async () => {
     const dir = s3.fresh('lease-remote');
     let beats = 0;
-    const renew = () => dir.put('LEASE', Buffer.from(JSON.stringify({ host: 'elsewhere', boot: 'other-boot', pid: 4242, token: 'remote', beats: ++beats, at: Date.now(), ttlMs: 600 })));
+    const inFlight = new Set<Promise<void>>();
+    const renew = (): Promise<void> => {
+      const p = dir.put('LEASE', Buffer.from(JSON.stringify({ host: 'elsewhere', boot: 'other-boot', pid: 4242, token: 'remote', beats: ++beats, at: Date.now(), ttlMs: 600 })));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+      return p;
+    };
     await renew();
-    const timer = setInterval(() => void renew(), 60);
+    const timer = setInterval(() => void renew().catch(() => undefined), 60);
     try {
-      await expectCode(store(dir, {}, { ttlMs: 600, heartbeatMs: 100 }).recover(), 'STATE_LEASED', 'process 4242 on elsewhere, which is renewing it');
+      // The watcher refuses at the first change it sees (a renewal every 60 ms); its ttl only bounds how
+      // long it watches, and is long so a stalled loaded machine cannot see no renewal land within it.
+      await expectCode(store(dir, {}, { ttlMs: 20_000, heartbeatMs: 100 }).recover(), 'STATE_LEASED', 'process 4242 on elsewhere, which is renewing it');
     } finally {
       clearInterval(timer);
     }
-    await new Promise((r) => setTimeout(r, 100)); // a renewal in flight lands
+    await Promise.all([...inFlight]); // every renewal sent has landed: the lease stops changing from here
     const started = Date.now();
     const s = store(dir, {}, { ttlMs: 600, heartbeatMs: 100 });
     expect(await s.recover()).toBeNull();
