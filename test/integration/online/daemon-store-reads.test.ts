@@ -92,6 +92,13 @@ describe('reads from the online store', () => {
     }
 
     const victim = cards[0]!;
+    // The reads: engine daemon's ?wait=visible means applied in memory, not flushed: wait for its periodic
+    // flush (every 50 ms) to have written the victim before removing it behind the daemon's back.
+    const flushedBy = Date.now() + 30_000;
+    while ((await raw.exists(`se:cc_agg:${victim}`)) !== 1) {
+      if (Date.now() > flushedBy) throw new Error(`the reads: engine daemon did not flush ${victim} to Redis within 30 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await raw.del(`sr:cc_agg:${victim}`)).toBe(1);
     expect(await raw.del(`se:cc_agg:${victim}`)).toBe(1);
     const gone = await getJson(`${fromStore.url}/v1/features/cc_agg/${victim}?asOf=${asOf}`);
@@ -146,7 +153,7 @@ describe('WebSocket subscriptions with reads from the store', () => {
     const got: any[] = [];
     ws.on('message', (m) => got.push(JSON.parse(m.toString())));
     const waitFor = async (what: string, f: (m: any) => boolean): Promise<any> => {
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 30_000;
       for (;;) {
         const m = got.find(f);
         if (m !== undefined) return m;
@@ -214,12 +221,13 @@ describe('TTL of stored groups', () => {
   ];
 
   it.each(backends)('$name: a record written with PutRecord gets its expiry in the backend and reads as missing after it', async (b) => {
-    const d = await daemon(`ttl-${b.name}`, b.online(), '3s');
+    // The ttl leaves the reads before expiry 10 s, not a few: a loaded machine (DynamoDB Local's JVM) may take seconds.
+    const d = await daemon(`ttl-${b.name}`, b.online(), '10s');
     const client = sagemaker(d.url);
     try {
       const key = `ttl-${b.name}`;
       const eventTime = Date.now();
-      const expiresAt = eventTime + 3000;
+      const expiresAt = eventTime + 10_000;
       await client.send(new PutRecordCommand({
         FeatureGroupName: 'cc_batch',
         Record: [
