@@ -25,7 +25,7 @@ function inbox(ws: WebSocket): any[] {
   return got;
 }
 
-async function until<T>(f: () => T | undefined, what: string, ms = 5_000): Promise<T> {
+async function until<T>(f: () => T | undefined, what: string, ms = 30_000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = f();

@@ -65,9 +65,9 @@ describe('fenestra daemon with a Redis online store', () => {
     });
     expect(ingest.status, await ingest.text()).toBe(200);
     const engine = daemon.engine;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 40_000;
     while (engine.stats().online.pending > 0 || engine.stats().online.recordsWritten < cards.length) {
-      if (Date.now() > deadline) throw new Error(`not flushed to Redis within 20 s: ${JSON.stringify(engine.stats().online)}`);
+      if (Date.now() > deadline) throw new Error(`not flushed to Redis within 40 s: ${JSON.stringify(engine.stats().online)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
 

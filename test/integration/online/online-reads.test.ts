@@ -59,9 +59,9 @@ for (const backend of backends) {
       });
       await engine.start();
       await engine.drained();
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 40_000;
       while (engine.stats().online.pending > 0 || engine.stats().online.flushes === 0) {
-        if (Date.now() > deadline) throw new Error('engine did not flush to the online store within 20 s');
+        if (Date.now() > deadline) throw new Error('engine did not flush to the online store within 40 s');
         await new Promise((r) => setTimeout(r, 10));
       }
 

@@ -125,7 +125,7 @@ describe('two `fenestra start` processes over one Redis', () => {
   it('redis-server stopped: /readyz 503 and metrics show the store down while ingest goes on; restarted: ready, features equal the oracle', async () => {
     await redis.kill();
     for (const d of [a, b]) {
-      const body = await until(`${d.url} /readyz 503`, 15_000, async () => {
+      const body = await until(`${d.url} /readyz 503`, 30_000, async () => {
         const res = await fetch(`${d.url}/readyz`);
         return res.status === 503 ? ((await res.json()) as { error: { code: string; message: string } }) : undefined;
       });
@@ -138,7 +138,7 @@ describe('two `fenestra start` processes over one Redis', () => {
 
     // Ingestion goes on (acknowledged = durable in the daemon); the changes wait in memory.
     expect(await ingest(a.url, second, false)).toEqual({ accepted: second.length });
-    const down = await until('A pending keys and failed flushes', 15_000, async () => {
+    const down = await until('A pending keys and failed flushes', 30_000, async () => {
       const m = await (await fetch(`${a.url}/metrics`)).text();
       const pending = metric(m, 'fenestra_online_pending_keys{store="redis"}') ?? 0;
       const failures = metric(m, 'fenestra_online_flush_failures_total{store="redis"}') ?? 0;

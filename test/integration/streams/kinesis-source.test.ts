@@ -162,7 +162,7 @@ describe('kinesis source (kinesalite)', () => {
     await b.open(store.restored());
     await put(stream, keys, 20, 60);
     await consume(b, store, 40 * 80);
-    await waitFor(() => (b.source as KinesisSource).shardStatus()[shard0.ShardId!] === 'drained', 5_000, 'parent drained');
+    await waitFor(() => (b.source as KinesisSource).shardStatus()[shard0.ShardId!] === 'drained', 30_000, 'parent drained');
     await b.source.close();
 
     const recs = allApplied(store);

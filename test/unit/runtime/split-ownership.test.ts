@@ -91,9 +91,9 @@ async function instance(name: string): Promise<{ engine: Engine; source: Coordin
 }
 
 async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const end = Date.now() + 10_000;
+  const end = Date.now() + 30_000;
   while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`not within 10 s: ${what}`);
+    if (Date.now() > end) throw new Error(`not within 30 s: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
