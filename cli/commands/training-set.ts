@@ -117,10 +117,8 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     onProgress: (n) => readProgress.update(n),
   });
   if (labelNames.length === 0) labelNames = labelColumnNames(labelFiles, labelTable);
-  for (const c of [keyField, timeCol, ...requestNames]) {
-    if (labelTable.columns.has(c)) continue;
-    const why = requestNames.has(c) && c !== keyField && c !== timeCol ? ` (the requested derived features read request.${c}; leave them out of --features if the labels have none)` : '';
-    throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing${why} (it has: ${labelNames.join(', ')})`, { path: c });
+  for (const c of [keyField, timeCol]) {
+    if (!labelTable.columns.has(c)) throw new FenestraError('BAD_REQUEST', `labels ${run.labels}: column "${c}" is missing (it has: ${labelNames.join(', ')})`, { path: c });
   }
   const eventTable = !src
     ? null
@@ -159,7 +157,11 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     rows: labelTable.rows,
     keys: sameFile ? events.keys : naming(`labels ${run.labels}`, () => toKeys(labelTable.columns.get(keyField)!, keyField)),
     times: labelTimes,
-    request: new Map([...requestNames].map((n) => [n, toFieldValues(labelTable.columns.get(n)!, fieldSpecs.get(n))] as const)),
+    // A request field the labels lack is missing on every row, as in a serving request without it
+    // (core/derived/evaluate.ts: null, or 0 with onNull: zero).
+    request: new Map(
+      [...requestNames].filter((n) => labelTable.columns.has(n)).map((n) => [n, toFieldValues(labelTable.columns.get(n)!, fieldSpecs.get(n))] as const),
+    ),
   };
   const joinProgress = new Progress('training-set', labels.rows, { quiet: run.quiet, unit: 'labels' });
   const columns = new Map<string, FeatureColumn>();

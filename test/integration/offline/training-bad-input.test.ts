@@ -78,12 +78,6 @@ describe('training-set bad input', () => {
     await expect(run(mixed)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'ref[1]' });
   });
 
-  it('refuses labels without a request field the requested derived features read; without those features they are fine', async () => {
-    const labels = ndjson(join(dir, 'no-request.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000 }]);
-    await expect(run(labels)).rejects.toMatchObject({ code: 'BAD_REQUEST', path: 'amount', message: expect.stringContaining('request.amount') });
-    await expect(run(labels, { features: 'cc_agg:num_trans_last_10m,cc_agg:amt_ratio1' })).resolves.toMatchObject({ labels: 1 });
-  });
-
   it('names the labels or the history a bad time or a missing key was read from', async () => {
     const good = ndjson(join(dir, 'good-labels.ndjson'), [{ cc_num: 'a', trans_time: T0 + 300_000, amount: 7 }]);
     const badTime = ndjson(join(dir, 'bad-time.ndjson'), [{ cc_num: 'a', trans_time: 'yesterday', amount: 7 }]);
