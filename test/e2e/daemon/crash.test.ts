@@ -3,8 +3,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { exited } from '../../services/child-registry.js';
-import { freePort } from '../../services/free-port.js';
-import { startDaemonChild } from './child.js';
+import { startDaemonChild, startDaemonChildOnFreePort } from './child.js';
 import { AckingWsClient } from './acking-ws-client.js';
 import { tempConfig } from './harness.js';
 
@@ -39,11 +38,12 @@ interface Ev {
 
 describe('crash test: SIGKILL the daemon while clients push and resend', () => {
   it(`features equal the oracle after ${KILLS} kills`, async () => {
-    const port = await freePort();
     const cfg = await tempConfig((y) => y.replace('checkpointInterval: 1s', 'checkpointInterval: 150ms'));
     dir = cfg.dir;
+    const first = await startDaemonChildOnFreePort(cfg.config);
+    const port = first.port;
     const url = `http://127.0.0.1:${port}`;
-    child = await startChild(cfg.config, port);
+    child = first.child;
 
     const base = Date.now() - 5 * 60_000;
     const cards = Array.from({ length: 8 }, (_, i) => `card-${i}`);

@@ -5,8 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeManifest } from '../../../core/checkpoint/manifest.js';
 import { exited } from '../../services/child-registry.js';
-import { freePort } from '../../services/free-port.js';
-import { startDaemonChild } from './child.js';
+import { startDaemonChild, startDaemonChildOnFreePort } from './child.js';
 import { json, post, tempConfig } from './harness.js';
 
 /**
@@ -47,12 +46,13 @@ const logged = (log: ReadonlyArray<Record<string, unknown>>, msg: string) => log
 
 describe('SIGINT: graceful shutdown with a final checkpoint', () => {
   it('the checkpoint on disk advances at shutdown and a restart recovers it without replaying the logs', async () => {
-    const port = await freePort();
     const cfg = await tempConfig((y) => y.replace('checkpointInterval: 1s', 'checkpointInterval: 1h'));
     dir = cfg.dir;
     const stateDir = join(cfg.dir, '.fenestra', 'state');
+    const first = await startDaemonChildOnFreePort(cfg.config);
+    const port = first.port;
     const url = `http://127.0.0.1:${port}`;
-    child = (await startDaemonChild(cfg.config, port)).child;
+    child = first.child;
 
     const t0 = Date.now() - 60_000;
     const http = Array.from({ length: 30 }, (_, i) => ({ cc_num: `sd-${i % 3}`, amount: i + 1, trans_time: t0 + i * 100 }));

@@ -19,8 +19,7 @@ import { FileSink } from '../../../adapters/offline/parquet/file-sink.js';
 import { ParquetStreamWriter } from '../../../adapters/offline/parquet/parquet-writer.js';
 import { readTable } from '../../../adapters/offline/parquet/table-reader.js';
 import { exited } from '../../services/child-registry.js';
-import { freePort } from '../../services/free-port.js';
-import { startDaemonChild } from '../../e2e/daemon/child.js';
+import { startDaemonChild, startDaemonChildOnFreePort } from '../../e2e/daemon/child.js';
 import { lit, openDuck } from './duckdb.js';
 
 const KILLS = 10;
@@ -81,9 +80,10 @@ describe('stored writes: offline history exactly-once through SIGKILLs of the da
   it(`every acknowledged write has exactly one row after ${KILLS} kills`, async () => {
     const config = join(dir, 'fenestra.yaml');
     writeFileSync(config, YAML);
-    const port = await freePort();
+    const first = await startDaemonChildOnFreePort(config);
+    const port = first.port;
     const url = `http://127.0.0.1:${port}`;
-    child = (await startDaemonChild(config, port)).child;
+    child = first.child;
 
     /** Sends until a 200 arrives (connection errors and 503 while the daemon is down are retried). */
     const deliver = async (method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ attempts: number; lastAttemptAt: number }> => {
