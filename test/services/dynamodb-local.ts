@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { exited, trackChild } from './child-registry.js';
+import { runCommand } from './run-command.js';
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
@@ -48,7 +49,7 @@ function home(): { version: string; dir: string } {
   return { version, dir };
 }
 
-function ensureInstalled(): { jar: string; lib: string; native: string } {
+async function ensureInstalled(): Promise<{ jar: string; lib: string; native: string }> {
   const { version, dir } = home();
   const jar = join(dir, 'lib', `DynamoDBLocal-${version}.jar`);
   const native = join(dir, 'native');
@@ -61,7 +62,7 @@ function ensureInstalled(): { jar: string; lib: string; native: string } {
       );
     }
   }
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const java = await runCommand('java', ['-version']);
   if (java.error !== undefined || java.status !== 0) {
     throw new Error('startDynamoDbLocal: `java` (>= 17) is not on PATH (apt-get install -y openjdk-17-jre-headless)');
   }
@@ -95,7 +96,7 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
 }
 
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const { lib, native } = ensureInstalled();
+  const { lib, native } = await ensureInstalled();
   const timeoutMs = opts.startTimeoutMs ?? 60_000;
   const storage = opts.dbPath === undefined ? ['-inMemory'] : ['-dbPath', opts.dbPath, '-sharedDb'];
   // DynamoDB Local writes dynamodb-local-metadata.json into its working directory: keep it out of the repo.

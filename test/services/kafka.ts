@@ -7,6 +7,7 @@ import { Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from './free-port.js';
 import { exited, trackChild } from './child-registry.js';
+import { runCommand } from './run-command.js';
 
 /**
  * A single-node Apache Kafka broker in KRaft mode (combined broker + controller), run from the Maven
@@ -65,8 +66,8 @@ export function kafkaLibs(): { libs: string; version: string } {
   return { libs, version };
 }
 
-function checkJava(): void {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+async function checkJava(): Promise<void> {
+  const r = await runCommand('java', ['-version']);
   if (r.error || r.status !== 0) {
     throw new Error(`kafka service: \`java\` is not runnable (${String(r.error ?? r.stderr).trim()}); a JRE >= 17 must be on PATH`);
   }
@@ -136,13 +137,13 @@ async function startOnce(opts: KafkaStartOptions, libs: string, version: string)
   const cp = `${libs}/*`;
   const jvm = [`-Xmx${opts.heap ?? '512m'}`, '-Xms64m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp];
 
-  const clusterId = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
+  const clusterId = await runCommand('java', [...jvm, 'kafka.tools.StorageTool', 'random-uuid']);
   const id = clusterId.stdout.trim().split('\n').pop() ?? '';
   if (clusterId.status !== 0 || !/^[A-Za-z0-9_-]{22}$/.test(id)) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka service: StorageTool random-uuid failed: ${clusterId.stderr || clusterId.stdout}`);
   }
-  const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', propsFile], { encoding: 'utf8' });
+  const format = await runCommand('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', propsFile]);
   if (format.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka service: StorageTool format failed: ${format.stderr || format.stdout}`);
@@ -225,7 +226,7 @@ async function startOnce(opts: KafkaStartOptions, libs: string, version: string)
  * Throws an error naming what is missing (Java, Maven, the jars) when it cannot start.
  */
 export async function startKafka(opts: KafkaStartOptions = {}): Promise<KafkaService> {
-  checkJava();
+  await checkJava();
   const { libs, version } = kafkaLibs();
   if (readdirSync(libs).length === 0) throw new Error(`kafka service: ${libs} is empty; run ${INSTALL}`);
   let last: unknown;
