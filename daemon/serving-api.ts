@@ -24,7 +24,7 @@ export interface ServingParts {
  * store has it.
  *
  * A plain object of the EngineApi members, each resolved once here: the feature routes call `read` /
- * `readMany` on every request, so no lookup (or Proxy trap) is left on that path.
+ * `readMany` / `readRows` on every request, so no lookup (or Proxy trap) is left on that path.
  */
 export function servingApi(engine: Engine, parts: ServingParts): EngineApi {
   const base: EngineApi = parts.reader !== undefined ? withOnlineReads(engine, parts.reader) : engine;
@@ -45,6 +45,10 @@ export function servingApi(engine: Engine, parts: ServingParts): EngineApi {
       return { ...s, online, ...(deadLetters !== undefined ? { deadLettersBySource: deadLetters.bySource() } : {}) };
     },
   };
-  const readRecord = base.readRecord;
-  return readRecord === undefined ? api : { ...api, readRecord: readRecord.bind(base) };
+  const { readRecord, readRows } = base;
+  return {
+    ...api,
+    ...(readRows === undefined ? {} : { readRows: readRows.bind(base) }),
+    ...(readRecord === undefined ? {} : { readRecord: readRecord.bind(base) }),
+  };
 }

@@ -17,6 +17,16 @@ export interface FeatureRead {
   readonly values: Readonly<Record<string, FeatureValue>>;
 }
 
+/**
+ * Many keys' reads of one group as rows (`EngineApi.readRows`): the value of feature `names[j]` for
+ * `keys[i]` is `values[i * names.length + j]` (null where `read` gives null or nothing).
+ */
+export interface FeatureRows {
+  readonly names: readonly string[];
+  readonly found: readonly boolean[];
+  readonly values: readonly FeatureValue[];
+}
+
 export interface ReadOptions {
   /** Finalize windows as of this instant (default: now). */
   readonly asOf?: number;
@@ -119,6 +129,12 @@ export interface EngineApi {
   isReady(): boolean;
   read(group: string, key: string, opts?: ReadOptions): Promise<FeatureRead>;
   readMany(group: string, keys: readonly string[], opts?: ReadOptions): Promise<readonly FeatureRead[]>;
+  /**
+   * Optional: `readMany` as rows of the requested features (`opts.features`, default all), the same
+   * values without an object per key; `requests` (one per key) replaces `opts.request`. The batch
+   * route uses it when present.
+   */
+  readRows?(group: string, keys: readonly string[], opts?: ReadOptions, requests?: readonly Readonly<Record<string, unknown>>[]): Promise<FeatureRows>;
   /**
    * A stored group's record with its original texts and expiry, as of `asOf` (SageMaker GetRecord).
    * Optional: absent, the daemon reads its stored groups' memory; present when reads come from the

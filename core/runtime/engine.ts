@@ -8,7 +8,7 @@ import type { SplitRegistry } from '../contracts/split-registry.js';
 import { FenestraError } from '../errors.js';
 import type { AggregatedGroupSpec, EngineSpec } from '../model.js';
 import { makeDecoder } from '../event/decode.js';
-import type { EngineApi, FeatureRead, KeyUpdate, ReadOptions } from './api.js';
+import type { EngineApi, FeatureRead, FeatureRows, KeyUpdate, ReadOptions } from './api.js';
 import { BatchApplier } from './batch-applier.js';
 import { Checkpointer } from './checkpointer.js';
 import { type DeadLetterSink, FileDeadLetterSink } from './dead-letters.js';
@@ -377,6 +377,11 @@ export class Engine implements EngineApi {
     const asOf = opts.asOf ?? this.clock();
     this.reader.check(group, opts);
     return keys.map((k) => this.reader.read(group, k, asOf, opts));
+  }
+
+  /** `readMany` as rows of the requested features (FeatureReader.readRows); `requests` gives each key its own request fields. */
+  async readRows(group: string, keys: readonly string[], opts: ReadOptions = {}, requests?: readonly Readonly<Record<string, unknown>>[]): Promise<FeatureRows> {
+    return this.reader.readRows(group, keys, opts.asOf ?? this.clock(), opts, requests);
   }
 
   /** Keys with state in a group (for dumps and tests). */

@@ -3,7 +3,7 @@ import { FenestraError } from '../errors.js';
 import type { EngineSpec, GroupSpec } from '../model.js';
 import { StoredGroupState, type StoredRead } from '../stored/index.js';
 import { AggregatedGroupState } from '../window/index.js';
-import type { EngineApi, FeatureRead, ReadOptions } from './api.js';
+import type { EngineApi, FeatureRead, FeatureRows, ReadOptions } from './api.js';
 import { FeatureReader, type DerivedFactory } from './reader.js';
 import type { GroupRead, StateGroup } from './state-group.js';
 
@@ -102,6 +102,17 @@ export class OnlineFeatureReader {
     return keys.map((k) => this.reader.read(group, k, asOf, opts));
   }
 
+  /** `readMany` as rows of the requested features (FeatureReader.readRows); `requests` gives each key its own request fields. */
+  async readRows(group: string, keys: readonly string[], opts: ReadOptions = {}, requests?: readonly Readonly<Record<string, unknown>>[]): Promise<FeatureRows> {
+    const g = this.groups.get(group);
+    if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
+    const now = this.clock();
+    const asOf = opts.asOf ?? now;
+    const records = await this.store.read(group, keys, now);
+    g.load(keys, records.map((r) => (r === null ? null : r.value)));
+    return this.reader.readRows(group, keys, asOf, opts, requests);
+  }
+
   /**
    * A stored group's record with its original texts and expiry (SageMaker GetRecord), fetched from
    * the store and read as of `asOf` like StoredGroupState.readRecord reads memory.
@@ -126,6 +137,7 @@ export function withOnlineReads(engine: EngineApi, reader: OnlineFeatureReader):
   const own: Partial<Record<PropertyKey, unknown>> = {
     read: reader.read.bind(reader),
     readMany: reader.readMany.bind(reader),
+    readRows: reader.readRows.bind(reader),
     readRecord: reader.readRecord.bind(reader),
   };
   const bound = new Map<PropertyKey, unknown>();

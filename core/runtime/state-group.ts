@@ -20,6 +20,11 @@ export interface StateGroup {
   /** Hash of the feature layout the encoded bytes follow; checked against the checkpoint on recovery. */
   readonly layoutHash: string;
   read(key: string, asOf: number): GroupRead;
+  /**
+   * Optional: `read`'s values written into `out` in the order of the group's features (spec order),
+   * without an object per read; returns `found`. Batch reads (FeatureReader.readRows) use it.
+   */
+  readInto?(key: string, asOf: number, out: Array<number | string | null>): boolean;
   has(key: string): boolean;
   readonly size: number;
   keys(): IterableIterator<string>;

@@ -3,7 +3,7 @@
  * intermediate object per key (a 100-key answer over two groups would build 100 objects with keys
  * like "cc_agg:avg_amt_last_10m" only to serialize them), so the work is one pass over the values.
  */
-import type { FeatureRead, FeatureValue } from '../../core/runtime/api.js';
+import type { FeatureRead, FeatureRows, FeatureValue } from '../../core/runtime/api.js';
 
 /** A value as the API writes it: numbers that JSON cannot hold (NaN, ±Infinity) are null. */
 export function valueJson(v: FeatureValue | undefined): string {
@@ -26,31 +26,56 @@ export interface GroupReads {
   readonly reads: readonly FeatureRead[];
 }
 
+/** One group's part of a batch read as rows (`EngineApi.readRows` of `features`, in key order). */
+export interface GroupRows {
+  readonly group: string;
+  readonly features: readonly string[];
+  readonly rows: FeatureRows;
+}
+
 /** `{ asOf, features: ["group:feature", ...], results: [{ key, found: {group: bool}, features: {...} }] }` */
 export function batchAnswerJson(asOf: number, keys: readonly string[], groups: readonly GroupReads[]): string {
+  return batchRowsJson(
+    asOf,
+    keys,
+    groups.map(({ group, features, reads }) => {
+      const values: FeatureValue[] = [];
+      for (const r of reads) for (const f of features) values.push(r.values[f] ?? null);
+      return { group, features, rows: { names: features, found: reads.map((r) => r.found), values } };
+    }),
+  );
+}
+
+/** `batchAnswerJson` from rows: one pass over the values, with every name's JSON written once. */
+export function batchRowsJson(asOf: number, keys: readonly string[], groups: readonly GroupRows[]): string {
   const names: string[] = [];
+  // `"group:feature":` of each feature, with the comma before it but for the first of a key's features
   const prefixes = groups.map((g) =>
     g.features.map((f) => {
       const name = `${g.group}:${f}`;
+      const p = `${names.length > 0 ? ',' : ''}${JSON.stringify(name)}:`;
       names.push(name);
-      return `${JSON.stringify(name)}:`;
+      return p;
     }),
   );
-  const foundPrefix = groups.map((g) => `${JSON.stringify(g.group)}:`);
+  const foundTrue = groups.map((g, i) => `${i > 0 ? ',' : ''}${JSON.stringify(g.group)}:true`);
+  const foundFalse = groups.map((g, i) => `${i > 0 ? ',' : ''}${JSON.stringify(g.group)}:false`);
   let out = `{"asOf":${valueJson(asOf)},"features":${JSON.stringify(names)},"results":[`;
   for (let i = 0; i < keys.length; i++) {
-    if (i > 0) out += ',';
-    out += `{"key":${JSON.stringify(keys[i])},"found":{`;
-    for (let g = 0; g < groups.length; g++) out += `${g > 0 ? ',' : ''}${foundPrefix[g]}${groups[g]!.reads[i]!.found ? 'true' : 'false'}`;
+    out += i > 0 ? ',{"key":' : '{"key":';
+    out += JSON.stringify(keys[i]);
+    out += ',"found":{';
+    for (let g = 0; g < groups.length; g++) out += groups[g]!.rows.found[i] ? foundTrue[g]! : foundFalse[g]!;
     out += '},"features":{';
-    let first = true;
     for (let g = 0; g < groups.length; g++) {
-      const { features, reads } = groups[g]!;
-      const values = reads[i]!.values;
       const p = prefixes[g]!;
-      for (let j = 0; j < features.length; j++) {
-        out += `${first ? '' : ','}${p[j]}${valueJson(values[features[j]!])}`;
-        first = false;
+      const width = p.length;
+      const values = groups[g]!.rows.values;
+      const o = i * width;
+      for (let j = 0; j < width; j++) {
+        out += p[j]!;
+        const v = values[o + j];
+        out += typeof v === 'number' ? (Number.isFinite(v) ? `${v}` : 'null') : valueJson(v);
       }
     }
     out += '}}';

@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { FeatureRead } from '../../core/runtime/api.js';
 import { parseInstant } from '../../core/time/duration.js';
 import { fail } from '../errors.js';
-import { groupFeatureNames, resolveRefs } from '../feature-refs.js';
+import { groupFeatureNames, resolveRefs, type ResolvedRefs } from '../feature-refs.js';
 import type { DaemonContext } from '../context.js';
 import { errorResponse } from './schemas.js';
-import { batchAnswerJson, oneAnswerJson, type GroupReads } from './features-json.js';
+import { batchAnswerJson, batchRowsJson, oneAnswerJson, type GroupReads, type GroupRows } from './features-json.js';
 
 interface OneQuery {
   asOf?: string;
@@ -32,6 +32,13 @@ function requestFromQuery(q: OneQuery): Record<string, unknown> | undefined {
   return out;
 }
 
+interface BatchBody {
+  keys: string[];
+  features: string[];
+  request?: Record<string, unknown> | Record<string, unknown>[];
+  asOf?: number | string;
+}
+
 const featureMap = { type: 'object', additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } } as const;
 
 /** `GET /v1/features/:group/:key` and `POST /v1/features`. */
@@ -39,6 +46,38 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
   const { engine, metrics } = ctx;
   const spec = engine.spec;
   const getLatency = metrics.readLatency.labels('get');
+  /** The batch answer from `readRows`: one call per group, rows of the requested features. */
+  const batchFromRows = async (keys: readonly string[], refs: ResolvedRefs, asOf: number, request: BatchBody['request']): Promise<string> => {
+    const groups: GroupRows[] = [];
+    const perKey = Array.isArray(request);
+    for (const [group, features] of refs) {
+      const rows = perKey ? await engine.readRows!(group, keys, { asOf, features }, request) : await engine.readRows!(group, keys, { asOf, features, ...(request === undefined ? {} : { request }) });
+      groups.push({ group, features, rows });
+    }
+    // Written as JSON text here (the schema documents it; fastify sends a string as it is).
+    return batchRowsJson(asOf, keys, groups);
+  };
+
+  /** The batch answer from `read` / `readMany` (an EngineApi without `readRows`). */
+  const batchFromReads = async (keys: readonly string[], refs: ResolvedRefs, asOf: number, request: BatchBody['request']): Promise<string> => {
+    const perKey = Array.isArray(request);
+    const groups: GroupReads[] = [];
+    for (const [group, features] of refs) {
+      // All of a group's features, in order: read them all (the reader then skips picking a subset).
+      const all = groupFeatureNames(spec.groups.get(group)!);
+      const wanted = features.length === all.length && features.every((f, i) => f === all[i]) ? undefined : features;
+      let reads: readonly FeatureRead[];
+      if (perKey) {
+        const each: FeatureRead[] = [];
+        for (let i = 0; i < keys.length; i++) each.push(await engine.read(group, keys[i]!, { asOf, ...(wanted === undefined ? {} : { features: wanted }), request: request[i]! }));
+        reads = each;
+      } else {
+        reads = await engine.readMany(group, keys, { asOf, ...(wanted === undefined ? {} : { features: wanted }), ...(request === undefined ? {} : { request }) });
+      }
+      groups.push({ group, features, reads });
+    }
+    return batchAnswerJson(asOf, keys, groups);
+  };
   const batchLatency = metrics.readLatency.labels('batch');
 
   app.get<{ Params: { group: string; key: string }; Querystring: OneQuery }>(
@@ -97,7 +136,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
     },
   );
 
-  app.post<{ Body: { keys: string[]; features: string[]; request?: Record<string, unknown> | Record<string, unknown>[]; asOf?: number | string } }>(
+  app.post<{ Body: BatchBody }>(
     '/v1/features',
     {
       schema: {
@@ -153,24 +192,7 @@ export function featureRoutes(app: FastifyInstance, ctx: DaemonContext): void {
       if (perKey && (body.request as unknown[]).length !== body.keys.length) {
         fail('BAD_REQUEST', `request has ${(body.request as unknown[]).length} entries for ${body.keys.length} keys`, 'request');
       }
-      const groups: GroupReads[] = [];
-      for (const [group, features] of refs) {
-        // All of a group's features, in order: read them all (the reader then skips picking a subset).
-        const all = groupFeatureNames(spec.groups.get(group)!);
-        const wanted = features.length === all.length && features.every((f, i) => f === all[i]) ? undefined : features;
-        let reads: readonly FeatureRead[];
-        if (perKey) {
-          const reqs = body.request as Record<string, unknown>[];
-          const each: FeatureRead[] = [];
-          for (let i = 0; i < body.keys.length; i++) each.push(await engine.read(group, body.keys[i]!, { asOf, ...(wanted === undefined ? {} : { features: wanted }), request: reqs[i]! }));
-          reads = each;
-        } else {
-          reads = await engine.readMany(group, body.keys, { asOf, ...(wanted === undefined ? {} : { features: wanted }), ...(body.request === undefined ? {} : { request: body.request as Record<string, unknown> }) });
-        }
-        groups.push({ group, features, reads });
-      }
-      // Written as JSON text here (the schema above documents it; fastify sends a string as it is).
-      const text = batchAnswerJson(asOf, body.keys, groups);
+      const text = engine.readRows === undefined ? await batchFromReads(body.keys, refs, asOf, body.request) : await batchFromRows(body.keys, refs, asOf, body.request);
       batchLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       return reply.type('application/json; charset=utf-8').send(text);
     },
