@@ -31,6 +31,8 @@ interface PlanRead {
   readonly slots: readonly FieldSlots[];
   /** Output index (in `featureNames` order) of each of the plan's features. */
   readonly outIndex: readonly number[];
+  /** By field: whether one of the plan's features reads the field's m2 (variance, stddev). */
+  readonly m2: readonly boolean[];
 }
 
 interface GroupRead {
@@ -62,7 +64,8 @@ function groupRead(g: CompiledGroup): GroupRead {
   const index = new Map(g.featureNames.map((n, i) => [n, i] as const));
   const plans = g.plans.map((plan) => {
     const layout = plan.kind === 'lifetime' ? g.life : plan.tileSet >= 0 ? g.tileSets[plan.tileSet]!.partial : null;
-    return { plan, slots: layout ? slotsFor(layout, plan.fields) : [], outIndex: plan.features.map((f) => index.get(f.name)!) };
+    const m2 = g.fields.map((_, i) => plan.features.some((f) => f.field === i && (f.agg === 'variance' || f.agg === 'stddev')));
+    return { plan, slots: layout ? slotsFor(layout, plan.fields) : [], outIndex: plan.features.map((f) => index.get(f.name)!), m2 };
   });
   const empty = new Array<AggValue>(g.featureNames.length).fill(null);
   for (const p of plans) {
@@ -241,7 +244,7 @@ export function readEntityInto(g: CompiledGroup, raw: Cells, t: number, out: Agg
       }
       start = lowerBound(raw, base, stride, end, Math.max(lo, folded));
     }
-    if (start < end) acc.addEvents(raw, base + start * stride, base + end * stride, stride, plan.fields, plan.distinct);
+    if (start < end) acc.addEvents(raw, base + start * stride, base + end * stride, stride, plan.fields, plan.distinct, pr.m2);
     finalize(pr, acc, out);
   }
 }

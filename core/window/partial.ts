@@ -108,8 +108,10 @@ export class ReadAccumulator {
    * Adds the raw event records at `from`, `from + stride`, … (< `to`; each record's ts slot) for
    * the given fields, oldest first. Field by field over the range: each field's statistics see the
    * events in the same order, with the same operations, as adding the events one by one would.
+   * `m2` (by field, default every field) says which fields' m2 the window reads (variance, stddev):
+   * the others' is left as it is (it costs two divisions per event and feeds nothing else).
    */
-  addEvents(raw: Cells, from: number, to: number, stride: number, fields: readonly number[], distinct: readonly boolean[]): void {
+  addEvents(raw: Cells, from: number, to: number, stride: number, fields: readonly number[], distinct: readonly boolean[], m2s?: readonly boolean[]): void {
     if (to <= from) return;
     this.count += (to - from) / stride;
     for (let k = 0; k < fields.length; k++) {
@@ -122,6 +124,7 @@ export class ReadAccumulator {
       let first = this.first[f]!;
       let last = this.last[f]!;
       let set = distinct[f] ? this.distinct[f]! : null;
+      const withM2 = m2s === undefined || m2s[f] === true;
       for (let ri = from + 1 + f; ri < to; ri += stride) {
         const v = raw[ri] as RawValue;
         if (v === null || v !== v) continue;
@@ -129,7 +132,7 @@ export class ReadAccumulator {
         if (typeof v === 'number') {
           const sumOld = sum;
           sum = sumOld + v;
-          if (n > 1) m2 = m2 + (v - sumOld / (n - 1)) * (v - sum / n);
+          if (withM2 && n > 1) m2 = m2 + (v - sumOld / (n - 1)) * (v - sum / n);
           if (n === 1 || v < min) min = v;
           if (n === 1 || v > max) max = v;
         }
