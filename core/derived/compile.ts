@@ -1,9 +1,10 @@
-import { ParseError, parse } from '@marcbachmann/cel-js';
+import { ParseError, parse, type ASTNode } from '@marcbachmann/cel-js';
 import { FenestraError } from '../errors.js';
 import type { DivZeroPolicy, NullPolicy } from '../model.js';
 import { analyzeReads } from './analyze.js';
 import { buildEnvironment } from './environment.js';
 import { DIV_FUNCTION, rewriteExpression } from './rewrite.js';
+import { fastProgram } from './fast.js';
 import type { CompiledDerived, DerivedDefinition, DerivedInputType, DerivedInputs } from './types.js';
 
 const RESULT_TYPES = new Set(['double', 'int', 'uint', 'bool', 'string', 'dyn']);
@@ -48,7 +49,9 @@ export function compileDerived(def: DerivedDefinition, inputs: DerivedInputs, re
   if (!RESULT_TYPES.has(resultType)) {
     throw invalid(def, `expression yields ${resultType}; a derived feature must yield a number, bool or string`);
   }
-  const program = env.parse(rewritten) as unknown as (context: Record<string, unknown>) => unknown;
+  const parsed = env.parse(rewritten) as unknown as { (context: Record<string, unknown>): unknown; ast: ASTNode };
+  // Arithmetic on numbers runs as JavaScript (the same operations), anything else through CEL.
+  const program = fastProgram(parsed.ast, inputs, onDivZero, parsed) ?? parsed;
   const features = reads.features.map((name) => ({ name, type: inputs.get(name) as DerivedInputType }));
   return { name: def.name, expr: def.expr, rewritten, onNull, onDivZero, features, requestFields: reads.requestFields, resultType, program };
 }
