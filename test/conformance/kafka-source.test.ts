@@ -31,7 +31,7 @@ const ctx: SourceConformanceContext = {
   timeoutMs: 45_000,
   async setup() {
     kafka = await startKafka();
-    producer = new Kafka({ clientId: 'kit', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).producer();
+    producer = new Kafka({ clientId: 'kit', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await recordFixtureIfAsked('kafka-source', ctx, FIXTURE_SHAPE.multi);
   },

@@ -40,7 +40,7 @@ beforeAll(async () => {
   [kafka, redis] = await Promise.all([startKafka(), startRedis()]);
   await kafka.createTopic(TOPIC, PARTITIONS);
   client = new Kafka({ clientId: 'daemons-scale-out', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  producer = client.producer({ allowAutoTopicCreation: false });
+  producer = client.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }); // a retried send must not append twice
   await producer.connect();
   dir = mkdtempSync(join(tmpdir(), 'fenestra-daemons-scale-out-'));
 }, 300_000);

@@ -47,7 +47,7 @@ beforeAll(async () => {
   await kafka.createTopic(TOPIC, PARTITIONS);
   data = generateStream(EVENTS, KEYS, PARTITIONS, SEED);
   const client = new Kafka({ clientId: 'crash-producer', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  const producer = client.producer({ allowAutoTopicCreation: false });
+  const producer = client.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }); // a retried send must not append twice
   await producer.connect();
   await produceToPartitions(producer, TOPIC, data.events);
   await producer.disconnect();

@@ -62,7 +62,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'fenestra-scale-out-'));
   data = generateStream(EVENTS, KEYS, PARTITIONS, SEED);
   client = new Kafka({ clientId: 'scale-out-test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  producer = client.producer({ allowAutoTopicCreation: false });
+  producer = client.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }); // a retried send must not append twice
   await producer.connect();
 }, 300_000);
 

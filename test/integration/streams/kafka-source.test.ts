@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startKafka, type KafkaService } from '../../services/kafka.js';
@@ -11,6 +12,23 @@ import { Driver, SharedCheckpoints, streamSpec, waitFor } from './driver.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
+/** kafkajs' consumer group objects by group id, seen as they join (kafkajs does not expose them). */
+const groups = new Map<string, { groupId: string; joinAndSync(): Promise<void> }>();
+{
+  const ConsumerGroup = createRequire(import.meta.url)('kafkajs/src/consumer/consumerGroup.js') as { prototype: { assigned(this: { groupId: string; joinAndSync(): Promise<void> }): unknown } };
+  const assigned = ConsumerGroup.prototype.assigned;
+  ConsumerGroup.prototype.assigned = function (this: { groupId: string; joinAndSync(): Promise<void> }) {
+    groups.set(this.groupId, this);
+    return assigned.call(this);
+  };
+}
+
+function consumerGroupOf(groupId: string): { joinAndSync(): Promise<void> } {
+  const g = groups.get(groupId);
+  if (!g) throw new Error(`no kafkajs consumer group ${groupId} has joined`);
+  return g;
+}
+
 let kafka: KafkaService;
 let producer: Producer;
 let client: Kafka;
@@ -19,7 +37,7 @@ let topicNo = 0;
 beforeAll(async () => {
   kafka = await startKafka();
   client = new Kafka({ clientId: 'streams-test', brokers: [...kafka.brokers], logLevel: logLevel.NOTHING });
-  producer = client.producer();
+  producer = client.producer({ idempotent: true, maxInFlightRequests: 1 }); // a retried send must not append twice: the tests expect exactly the produced sequence
   await producer.connect();
 }, 120_000);
 
@@ -254,6 +272,39 @@ describe('kafka source (real broker, KRaft)', () => {
     await b.close();
     expect(a.events.filter((e) => e.startsWith('assigned')).at(-1)).not.toBe('assigned ');
     for (let p = 0; p < 4; p++) expectExactSequence(store.applied.get(String(p)) ?? [], 2000, `partition ${p}`);
+  });
+
+  it('joins requested at once (a fetcher\'s metadata recovery and the runner both rejoin) run one after the other: nothing is read twice', async () => {
+    // kafkajs calls ConsumerGroup.joinAndSync from its runner and, on stale metadata, from inside a
+    // fetch (ConsumerGroup.recoverFromFetch) while the runner may be joining too. Two joins whose
+    // hooks interleave would each seek to positions read before the other's deliveries.
+    const topic = await newTopic(3);
+    const groupId = `g-${topic}`;
+    await produce(topic, 3, 3000);
+    const store = new SharedCheckpoints();
+    const a = new Driver('a', source(topic, groupId, { maxBuffered: 300 }), store);
+    await a.open([]);
+    const group = consumerGroupOf(groupId);
+    a.start();
+    for (let round = 0; round < 4; round++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await Promise.all([group.joinAndSync(), group.joinAndSync(), group.joinAndSync()]);
+      await a.checkpoint();
+    }
+    await produce(topic, 3, 500, 3000);
+    const applied = () => [...store.applied.values()].reduce((n, l) => n + l.length, 0);
+    const deadline = Date.now() + 60_000;
+    while (applied() < 10_500 && Date.now() < deadline) {
+      await a.checkpoint();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await a.checkpoint();
+    }
+    await a.close();
+    for (let p = 0; p < 3; p++) expectExactSequence(store.applied.get(String(p)) ?? [], 3500, `partition ${p} (events: ${a.events.join('; ')})`);
+    expect(a.events.filter((e) => e.startsWith('assigned')).length).toBeGreaterThanOrEqual(13);
   });
 
   it('three instances share the partitions; one dies, one joins later; each partition\'s committed history is exactly its produced sequence', async () => {
