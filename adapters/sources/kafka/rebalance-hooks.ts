@@ -11,7 +11,11 @@ import { PartitionAssigners, type PartitionAssigner } from 'kafkajs';
  * So `ConsumerGroup.prototype.joinAndSync` (the one place every join goes through: start, rebalance,
  * unknown member, stale metadata) is wrapped once per process. The wrapper finds the hooks on the
  * group's partition assigner (made by {@link hookedAssigner}); consumers without them are untouched.
- * kafkajs calls joinAndSync only after its fetchers stopped, so no batch is in flight meanwhile.
+ * kafkajs calls joinAndSync from its runner (fetchers stopped) and also from inside a fetch, on stale
+ * metadata (`ConsumerGroup.recoverFromFetch`), when a batch may still be in flight: the source drops
+ * every batch between `beforeJoin` and `afterJoin` (no partition buffer), and after `afterJoin` every
+ * batch of a partition whose seek is still pending (`isStale`). A test runs three joins at once
+ * (test/integration/streams/kafka-source.test.ts).
  */
 export interface RebalanceHooks {
   /** Called before every JoinGroup; resolves once the runtime has checkpointed what this member owned. */
