@@ -22,7 +22,8 @@ export interface StateGroup {
   read(key: string, asOf: number): GroupRead;
   /**
    * Optional: `read`'s values written into `out` in the order of the group's features (spec order),
-   * without an object per read; returns `found`. Batch reads (FeatureReader.readRows) use it.
+   * without an object per read; returns `found` (a stored group may write booleans too). Batch reads
+   * (FeatureReader.readRows) use it.
    */
   readInto?(key: string, asOf: number, out: Array<number | string | null>): boolean;
   has(key: string): boolean;

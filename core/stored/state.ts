@@ -4,7 +4,7 @@ import type { FeatureValue } from '../runtime/api.js';
 import type { GroupRead, StateGroup } from '../runtime/state-group.js';
 import type { StoredRecord, StoredWrite } from './record.js';
 import { decodeStored, encodeStored } from './codec.js';
-import { typedValues } from './values.js';
+import { parseStoredValue, typedValues } from './values.js';
 
 interface Slot {
   eventTime: number;
@@ -98,6 +98,22 @@ export class StoredGroupState implements StateGroup {
   read(key: string, asOf: number): GroupRead {
     const r = this.readRecord(key, asOf);
     return { found: r.found, version: r.version, values: r.values as GroupRead['values'] };
+  }
+
+  /** `read`'s values written into `out` in the order of the group's fields, without objects; returns `found`. */
+  readInto(key: string, asOf: number, out: FeatureValue[]): boolean {
+    const r = this.get(key, asOf);
+    const fields = this.spec.fields;
+    if (r === null) {
+      for (let i = 0; i < fields.length; i++) out[i] = null;
+      return false;
+    }
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const s = r.strings[f.name];
+      out[i] = s === undefined ? null : (parseStoredValue(f.type, s) ?? null);
+    }
+    return true;
   }
 
   /** The record with its original texts (GetRecord) and expiry. */

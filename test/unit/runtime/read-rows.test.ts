@@ -1,7 +1,7 @@
 /**
  * FeatureReader.readRows (the batch route's read) gives, key by key, the values `read` gives: the
- * window state's `readInto` path (aggregated groups, derived features with shared or per-key request
- * fields) and the `read` path (stored groups, states without `readInto`), any subset and order of
+ * states' `readInto` path (aggregated groups with derived features, shared or per-key request
+ * fields; stored groups) and the `read` path (states without `readInto`), any subset and order of
  * features, unknown keys.
  */
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ async function setup(withoutReadInto: boolean): Promise<FeatureReader> {
   const plain = (s: StateGroup): StateGroup => ({ name: s.name, layoutHash: s.layoutHash, read: (k, t) => s.read(k, t), has: (k) => s.has(k), size: s.size, keys: () => s.keys(), drainDirty: () => s.drainDirty(), encode: (k) => s.encode(k), restore: (k, b) => s.restore(k, b) });
   const groups = new Map<string, StateGroup>([
     ['cc_agg', withoutReadInto ? plain(agg) : agg],
-    ['cc_batch', stored],
+    ['cc_batch', withoutReadInto ? plain(stored) : stored],
   ]);
   return new FeatureReader(spec, groups);
 }
