@@ -4,7 +4,7 @@ import type { DivZeroPolicy, NullPolicy } from '../model.js';
 import { analyzeReads } from './analyze.js';
 import { buildEnvironment } from './environment.js';
 import { DIV_FUNCTION, rewriteExpression } from './rewrite.js';
-import { fastProgram } from './fast.js';
+import { directProgram } from './fast.js';
 import type { CompiledDerived, DerivedDefinition, DerivedInputType, DerivedInputs } from './types.js';
 
 const RESULT_TYPES = new Set(['double', 'int', 'uint', 'bool', 'string', 'dyn']);
@@ -50,8 +50,9 @@ export function compileDerived(def: DerivedDefinition, inputs: DerivedInputs, re
     throw invalid(def, `expression yields ${resultType}; a derived feature must yield a number, bool or string`);
   }
   const parsed = env.parse(rewritten) as unknown as { (context: Record<string, unknown>): unknown; ast: ASTNode };
+  const program = parsed as (context: Record<string, unknown>) => unknown;
   // Arithmetic on numbers runs as JavaScript (the same operations), anything else through CEL.
-  const program = fastProgram(parsed.ast, inputs, onDivZero, parsed) ?? parsed;
+  const direct = directProgram(parsed.ast, inputs, onDivZero, reads);
   const features = reads.features.map((name) => ({ name, type: inputs.get(name) as DerivedInputType }));
-  return { name: def.name, expr: def.expr, rewritten, onNull, onDivZero, features, requestFields: reads.requestFields, resultType, program };
+  return { name: def.name, expr: def.expr, rewritten, onNull, onDivZero, features, requestFields: reads.requestFields, resultType, program, ...(direct === null ? {} : { direct }) };
 }

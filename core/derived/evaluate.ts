@@ -1,5 +1,6 @@
 import type { DivZeroPolicy } from '../model.js';
 import type { CompiledDerived, DerivedValue } from './types.js';
+import { NOT_A_NUMBER } from './fast.js';
 
 function finish(out: unknown, onDivZero: DivZeroPolicy): DerivedValue {
   switch (typeof out) {
@@ -37,6 +38,11 @@ export function evaluateDerived(
   featureValues: Readonly<Record<string, unknown>>,
   request?: Readonly<Record<string, unknown>> | null,
 ): DerivedValue {
+  const direct = compiled.direct;
+  if (direct !== undefined) {
+    const out = evaluateDirect(compiled, direct, featureValues, request);
+    if (out !== NOT_A_NUMBER) return out;
+  }
   const ctx: Record<string, unknown> = {};
   const zero = compiled.onNull === 'zero';
   for (const f of compiled.features) {
@@ -70,6 +76,40 @@ export function evaluateDerived(
     out = compiled.program(ctx);
   } catch {
     return null;
+  }
+  return finish(out, compiled.onDivZero);
+}
+
+/**
+ * `evaluateDerived` of an arithmetic expression without a CEL context: the same null policy checks,
+ * then the direct program (which substitutes 0 for a null input and converts bigints as the context
+ * would); NOT_A_NUMBER when an input is of another kind (the CEL program then answers).
+ */
+function evaluateDirect(
+  compiled: CompiledDerived,
+  direct: NonNullable<CompiledDerived['direct']>,
+  featureValues: Readonly<Record<string, unknown>>,
+  request: Readonly<Record<string, unknown>> | null | undefined,
+): DerivedValue | typeof NOT_A_NUMBER {
+  const zero = compiled.onNull === 'zero';
+  const features = compiled.features;
+  for (let i = 0; i < features.length; i++) {
+    const f = features[i]!;
+    const v = featureValues[f.name];
+    if ((v === null || v === undefined) && (!zero || f.type !== 'double')) return null;
+  }
+  if (!zero) {
+    const fields = compiled.requestFields;
+    for (let i = 0; i < fields.length; i++) {
+      const v = request == null ? undefined : request[fields[i]!];
+      if (v === null || v === undefined) return null;
+    }
+  }
+  let out: number;
+  try {
+    out = direct(featureValues, request);
+  } catch (e) {
+    return e === NOT_A_NUMBER ? NOT_A_NUMBER : null;
   }
   return finish(out, compiled.onDivZero);
 }

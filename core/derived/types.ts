@@ -36,4 +36,9 @@ export interface CompiledDerived {
   readonly resultType: string;
   /** @internal the parsed CEL program. */
   readonly program: (context: Record<string, unknown>) => unknown;
+  /**
+   * @internal the same computation as JavaScript over the features and request fields, for
+   * arithmetic expressions (core/derived/fast.ts); throws NOT_A_NUMBER where CEL must answer.
+   */
+  readonly direct?: (features: Readonly<Record<string, unknown>>, request: Readonly<Record<string, unknown>> | null | undefined) => number;
 }
