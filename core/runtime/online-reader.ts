@@ -92,25 +92,28 @@ export class OnlineFeatureReader {
   }
 
   async readMany(group: string, keys: readonly string[], opts: ReadOptions = {}): Promise<readonly FeatureRead[]> {
-    const g = this.groups.get(group);
-    if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
-    const now = this.clock();
-    const asOf = opts.asOf ?? now;
-    const records = await this.store.read(group, keys, now);
-    // From here on synchronous: no other read can swap the group's fetched state under us.
-    g.load(keys, records.map((r) => (r === null ? null : r.value)));
+    const asOf = await this.fetch(group, keys, opts);
     return keys.map((k) => this.reader.read(group, k, asOf, opts));
   }
 
   /** `readMany` as rows of the requested features (FeatureReader.readRows); `requests` gives each key its own request fields. */
   async readRows(group: string, keys: readonly string[], opts: ReadOptions = {}, requests?: readonly Readonly<Record<string, unknown>>[]): Promise<FeatureRows> {
+    const asOf = await this.fetch(group, keys, opts);
+    return this.reader.readRows(group, keys, asOf, opts, requests);
+  }
+
+  /**
+   * Loads `keys`' records of `group` from the store into the group's fetched state and returns the
+   * read's `asOf`. The caller reads synchronously right after: no other read can swap the group's
+   * fetched state in between.
+   */
+  private async fetch(group: string, keys: readonly string[], opts: ReadOptions): Promise<number> {
     const g = this.groups.get(group);
     if (g === undefined) throw new FenestraError('UNKNOWN_GROUP', `no feature group "${group}"`, { path: group });
     const now = this.clock();
-    const asOf = opts.asOf ?? now;
     const records = await this.store.read(group, keys, now);
     g.load(keys, records.map((r) => (r === null ? null : r.value)));
-    return this.reader.readRows(group, keys, asOf, opts, requests);
+    return opts.asOf ?? now;
   }
 
   /**

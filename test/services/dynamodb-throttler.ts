@@ -9,6 +9,7 @@
  * Listens on a free port on 127.0.0.1.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readBody } from './http-body.js';
 
 export interface DynamoDbThrottler {
   readonly endpoint: string;
@@ -22,14 +23,6 @@ export interface DynamoDbThrottler {
 
 const WRITE_TARGETS = new Set(['PutItem', 'TransactWriteItems', 'DeleteItem', 'BatchWriteItem', 'UpdateItem']);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 type Item = Record<string, unknown>;
 interface BatchGetAnswer {

@@ -6,6 +6,7 @@
  * Listens on a free port on 127.0.0.1.
  */
 import { createServer, request, type IncomingMessage } from 'node:http';
+import { readBody } from './http-body.js';
 
 export interface S3BodyCutter {
   /** `http://127.0.0.1:<port>` */
@@ -17,27 +18,19 @@ export interface S3BodyCutter {
   stop(): Promise<void>;
 }
 
-function readAll(m: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    m.on('data', (c: Buffer) => chunks.push(c));
-    m.on('end', () => resolve(Buffer.concat(chunks)));
-    m.on('error', reject);
-  });
-}
 
 export async function startS3BodyCutter(target: string): Promise<S3BodyCutter> {
   const up = new URL(target);
   const state: S3BodyCutter = { endpoint: '', cutGets: 0, stats: { cut: 0, forwarded: 0 }, stop: async () => undefined };
   const server = createServer((req, res) => {
     void (async () => {
-      const body = await readAll(req);
+      const body = await readBody(req);
       const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
         const r = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, resolve);
         r.on('error', reject);
         r.end(body);
       });
-      const answer = await readAll(upstream);
+      const answer = await readBody(upstream);
       state.stats.forwarded++;
       res.writeHead(upstream.statusCode ?? 502, upstream.headers);
       if (req.method === 'GET' && state.cutGets > 0 && answer.length > 1) {
