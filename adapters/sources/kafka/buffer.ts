@@ -1,8 +1,16 @@
-import type { BufferedMessage } from './message.js';
+import type { SourceRecord } from '../../../core/contracts/source.js';
+import { jsonRecord } from './message.js';
 
-/** One owned partition: messages fetched but not yet handed to the engine, in offset order. */
+/**
+ * One owned partition: messages fetched but not yet handed to the engine, in offset order. The
+ * messages are kept as three parallel arrays (offset, value, timestamp) rather than an object per
+ * message: they stay buffered across young-generation collections, so each such object would be
+ * copied and promoted only to be dropped by the next poll.
+ */
 export class PartitionBuffer {
-  private items: BufferedMessage[] = [];
+  private offsets: number[] = [];
+  private values: Array<Buffer | null> = [];
+  private timestamps: string[] = [];
   private head = 0;
   /** Offset of the next message this partition must deliver (the restored/sought position). */
   next: number;
@@ -12,40 +20,50 @@ export class PartitionBuffer {
   highWatermark = -1;
   /** Offset after the last message handed out by poll (what the engine has). */
   delivered: number;
+  /** The partition as a split id (built once, shared by every record of the partition). */
+  readonly split: string;
 
   constructor(readonly partition: number, start: number) {
     this.next = start;
     this.delivered = start;
+    this.split = String(partition);
   }
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.offsets.length - this.head;
   }
 
-  push(m: BufferedMessage): void {
-    this.items.push(m);
-    this.next = m.offset + 1;
+  push(offset: number, value: Buffer | null, timestamp: string): void {
+    this.offsets.push(offset);
+    this.values.push(value);
+    this.timestamps.push(timestamp);
+    this.next = offset + 1;
   }
 
-  /** Removes and returns up to `n` messages from the front. */
-  take(n: number): BufferedMessage[] {
-    const end = Math.min(this.items.length, this.head + n);
-    const out = this.items.slice(this.head, end);
+  /** Removes up to `n` messages from the front and appends them to `out` as records; returns how many. */
+  take(n: number, out: SourceRecord[]): number {
+    const start = this.head;
+    const end = Math.min(this.offsets.length, start + n);
+    const { split, offsets, values, timestamps } = this;
+    for (let i = start; i < end; i++) out.push(jsonRecord(split, offsets[i]!, values[i]!, timestamps[i]!));
+    if (end > start) this.delivered = offsets[end - 1]! + 1;
     this.head = end;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    if (this.head === this.offsets.length) {
+      this.clear();
+    } else if (this.head > 4096 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.values = this.values.slice(this.head);
+      this.timestamps = this.timestamps.slice(this.head);
       this.head = 0;
     }
-    if (out.length > 0) this.delivered = out[out.length - 1]!.offset + 1;
-    return out;
+    return end - start;
   }
 
   clear(): number {
     const n = this.size;
-    this.items = [];
+    this.offsets = [];
+    this.values = [];
+    this.timestamps = [];
     this.head = 0;
     return n;
   }

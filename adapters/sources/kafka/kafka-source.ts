@@ -5,7 +5,6 @@ import type { Logger } from '../../../core/contracts/logger.js';
 import { FenestraError } from '../../../core/errors.js';
 import type { KafkaSourceOptions } from './options.js';
 import { PartitionBuffer } from './buffer.js';
-import { jsonRecord } from './message.js';
 import { hookedAssigner, type RebalanceHooks } from './rebalance-hooks.js';
 
 /** Parses a checkpointed position (the next offset to read) of partition `split`. */
@@ -243,7 +242,7 @@ export class KafkaSource implements Source, RebalanceHooks {
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < part.next) continue; // already buffered
-      part.push({ offset, value: m.value, timestamp: m.timestamp });
+      part.push(offset, m.value, m.timestamp);
       this.buffered++;
       last = m.offset;
     }
@@ -298,9 +297,7 @@ export class KafkaSource implements Source, RebalanceHooks {
     for (let i = 0; i < n && out.length < max; i++) {
       const part = this.order[(this.rr + i) % n]!;
       if (part.size === 0) continue;
-      const taken = part.take(max - out.length);
-      this.buffered -= taken.length;
-      for (const m of taken) out.push(jsonRecord(part.partition, m));
+      this.buffered -= part.take(max - out.length, out);
     }
     this.rr = (this.rr + 1) % n;
     if (this.buffered <= this.opts.maxBuffered / 2) this.resumePaused();
