@@ -10,9 +10,23 @@ import { aggFeatureType } from '../derived/index.js';
 import { compileDerived, derivedInputsOf } from '../derived/index.js';
 import { storedKeyField } from '../stored/history.js';
 
-export type OutputType = 'double' | 'string' | 'boolean' | 'long' | 'int' | 'timestamp';
+/** A Parquet output column's type: every schema `FieldType`, which stored fields keep. */
+export type OutputType = FieldType;
 
-export interface PlannedGroup {
+/** What every requested group contributes to the output, aggregated or stored. */
+interface PlannedColumns {
+  /** Requested feature names (in the group's order). */
+  readonly features: readonly string[];
+  /** Output column name per requested feature (`feature`, or `group__feature` when names clash). */
+  readonly columns: readonly string[];
+  readonly types: readonly OutputType[];
+  /** Whether any requested derived feature is present. */
+  readonly needsDerived: boolean;
+  /** `request.*` fields read by the requested derived features. */
+  readonly requestFields: readonly string[];
+}
+
+export interface PlannedGroup extends PlannedColumns {
   readonly spec: AggregatedGroupSpec;
   /**
    * The group reduced to what is requested: the requested aggregates, those the requested derived
@@ -22,33 +36,15 @@ export interface PlannedGroup {
    */
   readonly stateSpec: AggregatedGroupSpec;
   readonly source: SourceSpec;
-  /** Requested feature names of this group (aggregated and derived, in the group's order). */
-  readonly features: readonly string[];
-  /** Output column name per requested feature (`feature`, or `group__feature` when names clash). */
-  readonly columns: readonly string[];
-  readonly types: readonly OutputType[];
-  /** Whether any requested derived feature is present (derived needs every aggregate it reads). */
-  readonly needsDerived: boolean;
-  /** `request.*` fields read by the requested derived features. */
-  readonly requestFields: readonly string[];
 }
 
 /** A requested stored group: its features are read from its `stored/<group>` history as of each label. */
-export interface PlannedStoredGroup {
+export interface PlannedStoredGroup extends PlannedColumns {
   readonly spec: StoredGroupSpec;
   /** The group with only the requested derived features (the evaluator is built from it). */
   readonly derivedSpec: StoredGroupSpec;
   /** The record identifier (the entity's key field). */
   readonly keyField: string;
-  /** Requested feature names (fields, then derived, in the group's order). */
-  readonly features: readonly string[];
-  /** Output column name per requested feature (`feature`, or `group__feature` when names clash). */
-  readonly columns: readonly string[];
-  /** Output types: a field keeps its schema type; a derived feature is double, string or boolean. */
-  readonly types: readonly OutputType[];
-  readonly needsDerived: boolean;
-  /** `request.*` fields read by the requested derived features. */
-  readonly requestFields: readonly string[];
   /** Fields read from the history: the requested ones and those the requested derived features read. */
   readonly fieldsRead: readonly string[];
 }
@@ -90,10 +86,6 @@ export function resolveFeatureRefs(spec: EngineSpec, text: string): FeatureRef[]
   return refs;
 }
 
-function fieldOutputType(t: FieldType): OutputType {
-  return t;
-}
-
 function derivedOutputType(t: string): OutputType {
   return t === 'string' ? 'string' : t === 'bool' ? 'boolean' : 'double';
 }
@@ -106,7 +98,7 @@ function planStored(spec: EngineSpec, g: StoredGroupSpec, wanted: ReadonlySet<st
   for (const f of g.fields) {
     if (!wanted.has(f.name)) continue;
     features.push(f.name);
-    types.push(fieldOutputType(f.type));
+    types.push(f.type); // a field keeps its schema type
     read.add(f.name);
   }
   const requestFields = new Set<string>();
