@@ -3,7 +3,6 @@ import { DirectorySplitRegistry } from '../../core/checkpoint/split-registry.js'
 import type { SplitRegistry } from '../../core/contracts/split-registry.js';
 import type { EngineSpec } from '../../core/model.js';
 import { makeS3Client } from '../s3/client.js';
-import type { S3LeaseOptions } from './s3-lease.js';
 import { S3SplitRegistry } from './s3-split-registry.js';
 
 export { S3CheckpointStorage } from './s3-checkpoint-storage.js';
@@ -16,7 +15,7 @@ export { S3SplitRegistry, type S3SplitRegistryOptions } from './s3-split-registr
  * caller takes this instance's checkpoint store from it (`openCheckpointStore`) and calls `close`
  * after the engine stopped. Local state (dead letters, write-ahead logs) stays in `state.dir` either way.
  */
-export function openSplitRegistry(state: EngineSpec['state'], opts: { readonly lease?: S3LeaseOptions } = {}): SplitRegistry | undefined {
+export function openSplitRegistry(state: EngineSpec['state']): SplitRegistry | undefined {
   if (!state.shared) return undefined;
   if (!state.shared.startsWith('s3://')) return new DirectorySplitRegistry(state.shared, state.instanceId);
   validInstanceId(state.instanceId);
@@ -27,5 +26,5 @@ export function openSplitRegistry(state: EngineSpec['state'], opts: { readonly l
     ...(s3.forcePathStyle !== undefined ? { forcePathStyle: s3.forcePathStyle } : {}),
     ...(s3.credentials ? { accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey } : {}),
   });
-  return new S3SplitRegistry({ url: state.shared, instance: state.instanceId, client, ...(opts.lease ? { lease: opts.lease } : {}) });
+  return new S3SplitRegistry({ url: state.shared, instance: state.instanceId, client });
 }

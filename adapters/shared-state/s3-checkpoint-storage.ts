@@ -1,6 +1,5 @@
 import type { AtomicWriteOptions, CheckpointStorage, WriterGuard } from '../../core/contracts/checkpoint-storage.js';
 import type { S3Prefix } from '../s3/prefix.js';
-import { MANIFEST_NAME } from '../../core/checkpoint/manifest.js';
 import { S3Lease, type S3LeaseOptions } from './s3-lease.js';
 
 /**
@@ -43,9 +42,9 @@ export class S3CheckpointStorage implements CheckpointStorage {
   }
 
   async writeAtomic(name: string, chunks: readonly Uint8Array[], opts: AtomicWriteOptions = {}): Promise<number> {
-    // The manifest publishes a checkpoint: the lease is read back first, not left to the heartbeat,
-    // so a writer that lost it never publishes (other objects are invisible until a manifest names them).
-    if (name === MANIFEST_NAME) await this.lease?.verify();
+    // A publishing write (the manifest): the lease is read back first, not left to the heartbeat, so a
+    // writer that lost it never publishes (other objects are invisible until a manifest names them).
+    if (opts.publishes) await this.lease?.verify();
     else this.lease?.check();
     opts.onPhase?.('half');
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

@@ -1,3 +1,4 @@
+import { sleep } from '../online/shared/backoff.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -52,7 +53,6 @@ function parse(buf: Buffer | null): LeaseBody | null {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One writer per S3 checkpoint store: S3 has no locks, so the writer keeps a lease object (`LEASE`:
@@ -119,12 +119,16 @@ export class S3Lease {
    */
   async verify(): Promise<void> {
     this.check();
+    if (!(await this.stillMine())) this.check();
+  }
+
+  /** Reads the lease; false (and lost for good, logged) when another process's token is in it. */
+  private async stillMine(): Promise<boolean> {
     const cur = parse(await this.dir.get(LEASE_NAME));
-    if (cur && cur.token !== this.me.token) {
-      this.lost = cur;
-      this.opts.logger?.error({ lease: this.url, holder: cur }, 'checkpoint store lease lost to another process: checkpoints stop');
-      this.check();
-    }
+    if (!cur || cur.token === this.me.token) return true;
+    this.lost = cur;
+    this.opts.logger?.error({ lease: this.url, holder: cur }, 'checkpoint store lease lost to another process: checkpoints stop');
+    return false;
   }
 
   /** Stops the heartbeat and deletes the lease if it is still this process's. Idempotent. */
@@ -165,13 +169,7 @@ export class S3Lease {
     this.beating = this.beating.then(async () => {
       if (this.lost || this.timer === null) return;
       try {
-        const cur = parse(await this.dir.get(LEASE_NAME));
-        if (cur && cur.token !== this.me.token) {
-          this.lost = cur;
-          this.opts.logger?.error({ lease: this.url, holder: cur }, 'checkpoint store lease lost to another process: checkpoints stop');
-          return;
-        }
-        await this.write();
+        if (await this.stillMine()) await this.write();
       } catch (e) {
         this.opts.logger?.warn({ err: e, lease: this.url }, 'checkpoint store lease heartbeat failed; retrying');
       }

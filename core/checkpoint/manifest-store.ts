@@ -266,7 +266,7 @@ export class ManifestCheckpointStore implements CheckpointStore {
   private async writeManifest(m: Manifest): Promise<void> {
     const hook = this.options.faultHook;
     const onPhase = hook ? (p: WritePhase) => p === 'written' && hook('manifest-temp-written') : undefined;
-    await this.storage.writeAtomic(MANIFEST_NAME, frame(FrameKind.Manifest, [encodeManifest(m)]), onPhase ? { onPhase } : {});
+    await this.storage.writeAtomic(MANIFEST_NAME, frame(FrameKind.Manifest, [encodeManifest(m)]), { publishes: true, ...(onPhase ? { onPhase } : {}) });
     this.manifest = m;
     hook?.('manifest-renamed');
   }

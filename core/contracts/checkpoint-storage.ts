@@ -5,6 +5,11 @@ export interface AtomicWriteOptions {
   /** Background work (compaction): the storage may use slower, non-blocking I/O. */
   readonly background?: boolean;
   /**
+   * This write publishes a checkpoint (the store's manifest): a storage whose writer guard can be
+   * lost without notice (an S3 lease) confirms it still holds it before the write.
+   */
+  readonly publishes?: boolean;
+  /**
    * Test seam: called with `half` when about half the chunks are stored and with `written` once all
    * bytes are stored but not yet visible under the name (a crash there must leave the old content).
    */
