@@ -1,3 +1,4 @@
+import { intOption } from './options.js';
 import type { Command } from 'commander';
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -105,12 +106,6 @@ function ndjsonLines(b: TransactionBatch): string {
     s += `{"tid":${b.tid[r]},"cc_num":"${b.ccNum[r]}","trans_time":"${new Date(b.transTime[r]!).toISOString()}","amount":${b.amount[r]},"merchant":"${b.merchant[r]}","category":"${b.category[r]}","is_fraud":${b.isFraud[r]}}\n`;
   }
   return s;
-}
-
-function intOption(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new FenestraError('BAD_REQUEST', `--${name}: expected an integer >= ${min}, got "${v}"`, { path: name });
-  return n;
 }
 
 export function registerGenData(program: Command): Command {

@@ -1,3 +1,4 @@
+import { intOption } from './options.js';
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -208,12 +209,6 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   };
 }
 
-function threadsOption(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new FenestraError('BAD_REQUEST', `--threads: expected an integer >= 1, got "${v}"`, { path: 'threads' });
-  return n;
-}
-
 export function registerTrainingSet(program: Command): Command {
   return program
     .command('training-set')
@@ -232,7 +227,7 @@ export function registerTrainingSet(program: Command): Command {
         throw new FenestraError('BAD_REQUEST', `--compression: expected gzip, snappy or none, got "${o.compression}"`, { path: 'compression' });
       }
       const spec = await loadConfig(o.config);
-      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet, ...(o.threads !== undefined ? { threads: threadsOption(o.threads) } : {}) });
+      const r = await runTrainingSet({ spec, labels: o.labels, features: o.features, out: o.out, input: o.input, labelTime: o.labelTime, codec: o.compression as ParquetCodec, quiet: o.quiet, ...(o.threads !== undefined ? { threads: intOption('threads', o.threads, 1) } : {}) });
       process.stdout.write(
         `wrote ${r.labels.toLocaleString('en-US')} rows to ${r.out} in ${r.seconds.total.toFixed(2)} s ` +
           `(read ${r.seconds.read.toFixed(2)} s, replay ${r.seconds.join.toFixed(2)} s of ${r.eventsApplied.toLocaleString('en-US')} events` +
