@@ -22,7 +22,11 @@ class FetchedGroup implements StateGroup {
     this.current = fresh();
     this.name = this.current.name;
     this.layoutHash = this.current.layoutHash;
+    // Batch reads of fetched records take the states' readInto path too, when they have one.
+    if (this.current.readInto !== undefined) this.readInto = (key, asOf, out) => this.current.readInto!(key, asOf, out);
   }
+
+  readonly readInto?: (key: string, asOf: number, out: Array<number | string | null>) => boolean;
 
   load(keys: readonly string[], values: ReadonlyArray<Uint8Array | null>): void {
     const g = this.fresh();
