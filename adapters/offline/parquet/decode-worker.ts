@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openParquetBytes } from './parquet-reader.js';
-import { decodeRowGroups, encodeForTransfer } from './table-reader.js';
+import { decodeRowGroups, encodeForTransfer } from './row-groups.js';
 
 const { bytes, from, to, want } = workerData as { bytes: SharedArrayBuffer; from: number; to: number; want: string[] };
 try {
