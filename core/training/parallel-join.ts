@@ -5,7 +5,7 @@
  * `replayOrdered`; the ranges' columns are joined and scattered back to label order. Equivalent to
  * `replayJoin` (entities are independent).
  */
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-entry.js';
 import { FenestraError, type ErrorCode } from '../errors.js';
 import type { EngineSpec, FeatureRef } from '../model.js';
 import { concatColumnChunks } from './columns.js';
@@ -31,18 +31,11 @@ function splitEntities(o: OrderedJoin, parts: number): number[] {
 }
 
 function runWorker(spec: EngineSpec, refs: readonly FeatureRef[], ordered: OrderedJoin, onDone: (n: number) => void): Promise<RangeResult> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const transfer = [ordered.evStart, ordered.lbStart, ordered.evTimes, ordered.lbTimes, ...Object.values(ordered.evFields), ...Object.values(ordered.lbRequest)]
     .filter((a): a is Float64Array | Uint32Array => ArrayBuffer.isView(a))
     .map((a) => a.buffer as ArrayBuffer);
-  const entry = new URL(`./join-worker${ext}`, import.meta.url);
-  const options = { workerData: { spec, refs, ordered }, transferList: transfer };
   return new Promise((resolve, reject) => {
-    // Running from TypeScript sources (tsx, tests): register tsx in the worker before loading the entry.
-    const w =
-      ext === '.ts'
-        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
-        : new Worker(entry, options);
+    const w = startWorker('join-worker', import.meta.url, { workerData: { spec, refs, ordered }, transferList: transfer });
     w.on('message', (m: { kind: string; done?: number; columns?: FeatureColumn[][]; eventsApplied?: number; eventsRejected?: number; message?: string; code?: string; path?: string }) => {
       if (m.kind === 'progress') onDone(m.done!);
       else if (m.kind === 'done') {

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../../core/worker-entry.js';
 import type { OfflineColumn } from '../../../core/contracts/offline-store.js';
 import { FenestraError } from '../../../core/errors.js';
 import { concatColumnChunks } from '../../../core/training/columns.js';
@@ -244,15 +244,8 @@ function sharedCopy(bytes: Uint8Array): SharedArrayBuffer {
 
 /** Row groups [from, to) of the file in `bytes` decoded on a worker thread (decode-worker.ts). */
 function decodeInWorker(bytes: SharedArrayBuffer, from: number, to: number, want: readonly string[]): Promise<DecodedRowGroup[]> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const entry = new URL(`./decode-worker${ext}`, import.meta.url);
-  const options = { workerData: { bytes, from, to, want: [...want] } };
   return new Promise((resolve, reject) => {
-    // Running from TypeScript sources (tsx, tests): register tsx in the worker before loading the entry.
-    const w =
-      ext === '.ts'
-        ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { ...options, eval: true })
-        : new Worker(entry, options);
+    const w = startWorker('decode-worker', import.meta.url, { workerData: { bytes, from, to, want: [...want] } });
     w.once('message', (m: { ok: true; groups: Array<{ rows: number; columns: Record<string, ArrayLike<unknown> | EncodedStrings> }> } | { ok: false; message: string }) => {
       void w.terminate();
       if (!m.ok) return reject(new FenestraError('BAD_REQUEST', `parquet decode (worker): ${m.message}`));
