@@ -16,6 +16,16 @@ export function joinPath(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/** `base` joined with a JSON pointer's segments (`/keys/1` → `keys[1]`; `~1`, `~0` decoded). */
+export function joinPointer(base: string, pointer: string): string {
+  let path = base;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    path = /^\d+$/.test(seg) ? joinPath(path, Number(seg)) : joinPath(path, seg);
+  }
+  return path;
+}
+
 /** Splits a dotted path back into segments (`a.b[0]` → ['a', 'b', 0]). */
 export function splitPath(path: string): (string | number)[] {
   const out: (string | number)[] = [];

@@ -8,7 +8,7 @@ import { isPlugin } from '../core/contracts/plugin.js';
 import type { OfflineStorePluginDefinition, OnlineStorePluginDefinition, Plugin, PluginKind, SourcePluginDefinition } from '../core/contracts/plugin.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import type { ConfigIssue } from './issues.js';
-import { formatIssues, joinPath } from './issues.js';
+import { formatIssues, joinPath, joinPointer } from './issues.js';
 import { locatePluginModule } from './plugin-module.js';
 
 type Branded<D> = D & Plugin;
@@ -103,11 +103,7 @@ function pluginSchemaIssues(plugin: Plugin, options: Record<string, unknown>, pa
   const out: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const e of (validate.errors ?? []) as ErrorObject[]) {
-    let p = path;
-    for (const seg of e.instancePath.split('/').slice(1)) {
-      const key = seg.replaceAll('~1', '/').replaceAll('~0', '~');
-      p = /^\d+$/.test(key) ? joinPath(p, Number(key)) : joinPath(p, key);
-    }
+    let p = joinPointer(path, e.instancePath);
     const params = e.params as Record<string, unknown>;
     let message = e.message ?? `fails ${e.keyword}`;
     if (e.keyword === 'required') {

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { ERROR_CODES, FenestraError, isFenestraError, type ErrorCode } from '../core/errors.js';
-import { joinPath } from '../config/issues.js';
+import { joinPath, joinPointer } from '../config/issues.js';
 
 /** The error body of every Fenestra API answer: `{ "error": { "code", "message" } }` (+ `field` where one is at fault). */
 export interface ErrorBody {
@@ -36,11 +36,7 @@ interface ValidationItem {
 function validationField(validation: unknown): string | undefined {
   const first = (Array.isArray(validation) ? validation[0] : undefined) as ValidationItem | undefined;
   if (first === undefined) return undefined;
-  let path = '';
-  for (const raw of (first.instancePath ?? '').split('/').slice(1)) {
-    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    path = /^\d+$/.test(seg) ? joinPath(path, Number(seg)) : joinPath(path, seg);
-  }
+  let path = joinPointer('', first.instancePath ?? '');
   const named = first.params?.missingProperty ?? first.params?.additionalProperty;
   if (typeof named === 'string') path = joinPath(path, named);
   return path === '' ? undefined : path;

@@ -9,8 +9,6 @@ export const NOT_A_NUMBER = Symbol('fenestra.derived.not-a-number');
 
 type Inputs = Readonly<Record<string, unknown>>;
 type Request = Readonly<Record<string, unknown>> | null | undefined;
-type Num = (features: Inputs, request: Request) => number;
-
 /** A direct program: the feature's value from the features and request fields as evaluateDerived gets them. */
 export type DirectProgram = (features: Inputs, request: Request) => number;
 
@@ -42,7 +40,7 @@ export function directProgram(
   reads: { readonly features: readonly string[]; readonly requestFields: readonly string[] },
 ): DirectProgram | null {
   const div = makeDivision(policy);
-  const build = (node: ASTNode): Num | null => {
+  const build = (node: ASTNode): DirectProgram | null => {
     switch (node.op) {
       case 'value': {
         const v = node.args as unknown;

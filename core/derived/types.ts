@@ -1,3 +1,4 @@
+import type { DirectProgram } from './fast.js';
 import type { DivZeroPolicy, NullPolicy } from '../model.js';
 
 /** The CEL type a feature is given inside derived expressions (all numbers are doubles). */
@@ -40,5 +41,5 @@ export interface CompiledDerived {
    * @internal the same computation as JavaScript over the features and request fields, for
    * arithmetic expressions (core/derived/fast.ts); throws NOT_A_NUMBER where CEL must answer.
    */
-  readonly direct?: (features: Readonly<Record<string, unknown>>, request: Readonly<Record<string, unknown>> | null | undefined) => number;
+  readonly direct?: DirectProgram;
 }
