@@ -36,8 +36,8 @@ export function storedTableName(group: string): string {
   return `stored/${group}`;
 }
 
-/** The record identifier of a stored group: its entity's key field. */
-export function storedKeyField(spec: EngineSpec, g: StoredGroupSpec): string {
+/** The record identifier of a stored group (of any group): its entity's key field. */
+export function storedKeyField(spec: EngineSpec, g: Pick<StoredGroupSpec, 'entity'>): string {
   return spec.entities.get(g.entity)?.key ?? g.entity;
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ERROR_CODES, FenestraError, type ErrorCode } from '../../core/errors.js';
 import type { StoredGroupSpec } from '../../core/model.js';
-import { expiryOf, parseRecord, parseStoredTime, ttlDurationMs, type StoredWrite } from '../../core/stored/index.js';
+import { expiryOf, parseRecord, parseStoredTime, storedKeyField, ttlDurationMs, type StoredWrite } from '../../core/stored/index.js';
 import { classify } from '../errors.js';
 import type { DaemonContext } from '../context.js';
 import { groupFeatureNames } from '../feature-refs.js';
@@ -63,7 +63,7 @@ export function sagemakerRoutes(app: FastifyInstance, ctx: DaemonContext): void 
     if (g.kind !== 'stored' || ctx.stored === null) throw new FenestraError('NOT_STORED_GROUP', `feature group ${name} is aggregated by the engine; only stored groups take records`, { path: 'FeatureGroupName' });
     return g;
   };
-  const keyField = (g: { entity: string }): string => spec.entities.get(g.entity)?.key ?? g.entity;
+  const keyField = (g: { entity: string }): string => storedKeyField(spec, g);
   const ready = (): void => {
     if (!ctx.engine.isReady()) throw new FenestraError('NOT_READY', 'the engine is recovering');
   };
