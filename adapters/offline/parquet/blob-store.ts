@@ -4,15 +4,9 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, open } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { getObjectBytes, isNotFound, parseS3Url } from '../../s3/client.js';
+import { CopyObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { isNotFound, parseS3Url } from '../../s3/client.js';
+import { S3Prefix } from '../../s3/prefix.js';
 
 export interface BlobStore {
   /** Human-readable root (`/abs/dir` or `s3://bucket/prefix`). */
@@ -130,32 +124,36 @@ function copySource(bucket: string, key: string): string {
 
 export class S3BlobStore implements BlobStore {
   readonly root: string;
-  private readonly bucket: string;
-  private readonly prefix: string;
+  /** The objects under the store's `s3://bucket/prefix/` (GET with a cut body read again, PUT, DELETE). */
+  private readonly at: S3Prefix;
 
-  constructor(url: string, private readonly client: S3Client) {
+  constructor(url: string, client: S3Client) {
     const { bucket, prefix } = parseS3Url(url);
-    this.bucket = bucket;
-    this.prefix = prefix;
-    this.root = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+    this.at = new S3Prefix(client, bucket, prefix);
+    this.root = this.at.url();
+  }
+
+  private get client(): S3Client {
+    return this.at.client;
+  }
+
+  private get bucket(): string {
+    return this.at.bucket;
   }
 
   private key(k: string): string {
-    return this.prefix ? `${this.prefix}/${k}` : k;
+    return this.at.key(k);
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     // A PUT is atomic in S3: the object appears whole or not at all.
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: bytes }));
+    await this.at.put(key, bytes);
   }
 
   async get(key: string): Promise<Uint8Array> {
-    try {
-      return await getObjectBytes(this.client, this.bucket, this.key(key));
-    } catch (e) {
-      if (isNotFound(e)) throw new BlobNotFound(key);
-      throw e;
-    }
+    const bytes = await this.at.get(key);
+    if (bytes === null) throw new BlobNotFound(key);
+    return bytes;
   }
 
   async exists(key: string): Promise<boolean> {
@@ -177,7 +175,7 @@ export class S3BlobStore implements BlobStore {
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: full, ContinuationToken: token }),
       );
       for (const o of r.Contents ?? []) {
-        if (o.Key) out.push(this.prefix ? o.Key.slice(this.prefix.length + 1) : o.Key);
+        if (o.Key) out.push(this.at.prefix ? o.Key.slice(this.at.prefix.length + 1) : o.Key);
       }
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -202,11 +200,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    await this.at.delete(key);
   }
 
   url(key: string): string {
-    return `s3://${this.bucket}/${this.key(key)}`;
+    return this.at.url(key);
   }
 
   async close(): Promise<void> {
