@@ -1,6 +1,6 @@
 import type { EngineApi, EngineStats, KeyUpdate } from '../core/runtime/api.js';
 import type { Engine } from '../core/runtime/engine.js';
-import { withOnlineReads, type OnlineFeatureReader } from '../core/runtime/online-reader.js';
+import type { OnlineFeatureReader } from '../core/runtime/online-reader.js';
 import type { CountingDeadLetterSink } from './dead-letter-counts.js';
 import type { OnlineHealth } from './online-health.js';
 
@@ -17,8 +17,8 @@ export interface ServingParts {
 
 /**
  * The EngineApi the daemon's routes get (daemon/server.ts is given it, the routes are unchanged):
- * the engine, with reads from the online store when configured (core/runtime/online-reader.ts
- * `withOnlineReads`), and `stats()` completed with what the daemon knows besides the engine — the store
+ * the engine, with feature and stored-record reads from the online store when configured
+ * (`parts.reader`, core/runtime/online-reader.ts), and `stats()` completed with what the daemon knows besides the engine — the store
  * probe's verdict in `online.healthy` / `online.lastError`, and dead letters by source and code — and,
  * with reads from the store, `onUpdate` listeners (WebSocket subscriptions) told of a change once the
  * store has it.
@@ -27,7 +27,7 @@ export interface ServingParts {
  * `readMany` / `readRows` on every request, so no lookup (or Proxy trap) is left on that path.
  */
 export function servingApi(engine: Engine, parts: ServingParts): EngineApi {
-  const base: EngineApi = parts.reader !== undefined ? withOnlineReads(engine, parts.reader) : engine;
+  const base: Pick<EngineApi, 'read' | 'readMany' | 'readRows' | 'readRecord'> = parts.reader ?? engine;
   const { health, deadLetters, afterStore } = parts;
   const api: EngineApi = {
     spec: engine.spec,

@@ -3,7 +3,7 @@ import { FenestraError } from '../errors.js';
 import type { EngineSpec, GroupSpec } from '../model.js';
 import { StoredGroupState, type StoredRead } from '../stored/index.js';
 import { AggregatedGroupState } from '../window/index.js';
-import type { EngineApi, FeatureRead, FeatureRows, ReadOptions } from './api.js';
+import type { FeatureRead, FeatureRows, ReadOptions } from './api.js';
 import { FeatureReader, type DerivedFactory } from './reader.js';
 import type { GroupRead, StateGroup } from './state-group.js';
 
@@ -133,29 +133,4 @@ export class OnlineFeatureReader {
     if (rec !== null && rec !== undefined) state.restore(key, rec.value);
     return state.readRecord(key, asOf);
   }
-}
-
-/**
- * The engine as the daemon uses it, with feature reads served from the online store (see
- * OnlineFeatureReader: `read`, `readMany`, and `readRecord` for stored groups) and everything else
- * (ingest, readiness, checkpoints, subscriptions, stats) from `engine`. For `online.reads: store`.
- */
-export function withOnlineReads(engine: EngineApi, reader: OnlineFeatureReader): EngineApi {
-  const own: Partial<Record<PropertyKey, unknown>> = {
-    read: reader.read.bind(reader),
-    readMany: reader.readMany.bind(reader),
-    readRows: reader.readRows.bind(reader),
-    readRecord: reader.readRecord.bind(reader),
-  };
-  const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(engine, {
-    get(target, prop, receiver) {
-      if (Object.hasOwn(own, prop)) return own[prop];
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      let b = bound.get(prop);
-      if (b === undefined) bound.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
-      return b;
-    },
-  });
 }

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { OnlineStore } from '../../../core/contracts/online-store.js';
 import { Engine } from '../../../core/runtime/engine.js';
 import { FileCheckpointStore } from '../../../core/checkpoint/file-store.js';
-import { OnlineFeatureReader, withOnlineReads } from '../../../core/runtime/online-reader.js';
+import { OnlineFeatureReader } from '../../../core/runtime/online-reader.js';
+import { servingApi } from '../../../daemon/serving-api.js';
 import { RedisOnlineStore } from '../../../adapters/online/redis/store.js';
 import { DynamoDbOnlineStore } from '../../../adapters/online/dynamodb/store.js';
 import { testLogger } from '../../../plugins/testkit/logger.js';
@@ -93,8 +94,8 @@ for (const backend of backends) {
         expect(Object.keys(one.values)).toEqual(['num_trans_total']);
         await expect(a!.read('cc_agg', cards[0]!, { features: ['nope'] })).rejects.toMatchObject({ code: 'UNKNOWN_FEATURE' });
         await expect(a!.read('no_group', 'x')).rejects.toMatchObject({ code: 'UNKNOWN_GROUP' });
-        // withOnlineReads: the engine's API with reads from the store.
-        const served = withOnlineReads(engine, a!);
+        // The daemon's API with reads from the store.
+        const served = servingApi(engine, { reader: a! });
         expect(await served.read('cc_agg', cards[1]!, { asOf: lastTs })).toEqual((await a!.readMany('cc_agg', [cards[1]!], { asOf: lastTs }))[0]);
         expect(served.isReady()).toBe(true);
       } finally {
