@@ -36,17 +36,12 @@ async function hasFiles(location: string, s3: S3Options): Promise<boolean> {
   return files.length > 0;
 }
 
-export interface StoredHistoryRead {
-  readonly history: StoredHistoryColumns;
-  readonly location: string;
-}
-
 /** Reads the committed history of a planned stored group (only the columns the join needs). */
-export async function readStoredHistory(spec: EngineSpec, plan: PlannedStoredGroup, opts: { threads?: number; onProgress?: (rows: number) => void } = {}): Promise<StoredHistoryRead> {
+export async function readStoredHistory(spec: EngineSpec, plan: PlannedStoredGroup, opts: { threads?: number; onProgress?: (rows: number) => void } = {}): Promise<StoredHistoryColumns> {
   const { location, s3 } = offlineTableLocation(spec, storedTableName(plan.spec.name));
   const fieldsRead = plan.fieldsRead.filter((f) => f !== plan.keyField && f !== STORED_EVENT_TIME);
   if (!(await hasFiles(location, s3))) {
-    return { location, history: { rows: 0, keys: [], eventTimes: [], expiresAt: [], deleted: [], fields: new Map() } };
+    return { rows: 0, keys: [], eventTimes: [], expiresAt: [], deleted: [], fields: new Map() };
   }
   const columns = [plan.keyField, STORED_EVENT_TIME, STORED_EXPIRES_AT, STORED_DELETED, ...fieldsRead];
   const t = await readTable([location], { s3, columns, ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
@@ -69,5 +64,5 @@ export async function readStoredHistory(spec: EngineSpec, plan: PlannedStoredGro
       fields.set(f, Array.from({ length: t.rows }, (_, i) => parseStoredValue(type, keys[i]!) ?? null));
     } else if (f === STORED_EVENT_TIME) fields.set(f, eventTimes); // a timestamp (storedHistoryLayout)
   }
-  return { location, history: { rows: t.rows, keys, eventTimes, expiresAt, deleted, fields } };
+  return { rows: t.rows, keys, eventTimes, expiresAt, deleted, fields };
 }

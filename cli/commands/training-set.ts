@@ -146,9 +146,9 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
   const storedHistories: StoredHistoryColumns[] = [];
   for (const g of plan.stored) {
     const base = readRows;
-    const r = await readStoredHistory(spec, g, { threads, onProgress: (n) => readProgress.update(base + n) });
-    readRows += r.history.rows;
-    storedHistories.push(r.history);
+    const history = await readStoredHistory(spec, g, { threads, onProgress: (n) => readProgress.update(base + n) });
+    readRows += history.rows;
+    storedHistories.push(history);
   }
   readProgress.stop();
   const t1 = performance.now();
@@ -175,7 +175,7 @@ export async function runTrainingSet(run: TrainingSetRun): Promise<TrainingSetRe
     eventsRejected = joined.eventsRejected;
   }
   plan.stored.forEach((g, i) => {
-    for (const [n, c] of storedJoin(spec, g, storedHistories[i]!, labels).columns) columns.set(n, c);
+    for (const [n, c] of storedJoin(spec, g, storedHistories[i]!, labels)) columns.set(n, c);
   });
   joinProgress.update(labels.rows);
   joinProgress.stop();

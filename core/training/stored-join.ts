@@ -34,18 +34,11 @@ export interface StoredHistoryColumns {
   readonly fields: ReadonlyMap<string, ArrayLike<unknown>>;
 }
 
-export interface StoredJoinResult {
-  /** Output columns by column name, in label order. */
-  readonly columns: Map<string, FeatureColumn>;
-  /** Labels that found a live record. */
-  readonly found: number;
-}
-
 /**
  * For each label, the history row holding its record as of the label's time, or -1 (none, deleted,
  * expired). Labels in input order.
  */
-export function asOfRows(history: StoredHistoryColumns, labels: Pick<LabelColumns, 'rows' | 'keys' | 'times'>): Int32Array {
+function asOfRows(history: StoredHistoryColumns, labels: Pick<LabelColumns, 'rows' | 'keys' | 'times'>): Int32Array {
   const ids = new Map<string, number>();
   const dict: string[] = [];
   const hIds = entityIds(history.keys, history.rows, ids, dict);
@@ -74,21 +67,23 @@ export function asOfRows(history: StoredHistoryColumns, labels: Pick<LabelColumn
 }
 
 /** The planned features of a stored group for every label (see the module comment). */
-export function storedJoin(spec: EngineSpec, plan: PlannedStoredGroup, history: StoredHistoryColumns, labels: LabelColumns): StoredJoinResult {
+export function storedJoin(spec: EngineSpec, plan: PlannedStoredGroup, history: StoredHistoryColumns, labels: LabelColumns): Map<string, FeatureColumn> {
   const rows = asOfRows(history, labels);
   const n = labels.rows;
   const out: FeatureColumn[] = plan.types.map((t) => (t === 'double' ? new Float64Array(n).fill(NaN) : new Array<unknown>(n).fill(null)));
-  const fieldNames = plan.spec.fields.map((f) => f.name);
+  // Only the fields read (requested, or read by a requested derived feature) are filled per label.
+  const fieldNames = plan.fieldsRead;
   const fieldCols = fieldNames.map((f) => history.fields.get(f));
   const derived: DerivedEvaluator | null = plan.needsDerived ? defaultDerived(spec)(plan.derivedSpec) : null;
   const values: Record<string, FeatureValue> = Object.fromEntries(fieldNames.map((f) => [f, null]));
   const requestNames = [...labels.request.keys()];
   const requestCols = requestNames.map((r) => labels.request.get(r)!);
   const request: Record<string, unknown> = {};
-  let found = 0;
+  // Per output column: true when it is a field read, false for a derived feature.
+  const isField = new Set(fieldNames);
+  const fromField = plan.features.map((name) => isField.has(name));
   for (let i = 0; i < n; i++) {
     const row = rows[i]!;
-    if (row >= 0) found++;
     for (let f = 0; f < fieldNames.length; f++) {
       const col = fieldCols[f];
       values[fieldNames[f]!] = row < 0 || col === undefined ? null : ((col[row] ?? null) as FeatureValue);
@@ -100,12 +95,12 @@ export function storedJoin(spec: EngineSpec, plan: PlannedStoredGroup, history: 
     }
     for (let c = 0; c < plan.features.length; c++) {
       const name = plan.features[c]!;
-      const v = name in values ? values[name] : d !== null ? (d[name] ?? null) : null;
+      const v = fromField[c] ? values[name] : d !== null ? (d[name] ?? null) : null;
       const col = out[c]!;
       if (col instanceof Float64Array) {
         if (typeof v === 'number') col[i] = v;
       } else col[i] = v ?? null;
     }
   }
-  return { columns: new Map(plan.columns.map((name, c) => [name, out[c]!])), found };
+  return new Map(plan.columns.map((name, c) => [name, out[c]!]));
 }
