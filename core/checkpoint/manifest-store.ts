@@ -121,11 +121,22 @@ export class ManifestCheckpointStore implements CheckpointStore {
    * Reads the last complete checkpoint of a storage another process may be writing (a peer
    * instance's store): no guard is taken and nothing is deleted. A file the manifest named can vanish
    * under a concurrent compaction; the read then starts over from the new manifest (up to `attempts`
-   * times). Verification is the same as `recover`'s: the whole state or CHECKPOINT_CORRUPT.
+   * times). The manifest itself may read torn while its writer replaces it on a storage whose
+   * replacement is not atomic to readers (s3rver's is not; S3's and a directory's rename are): a
+   * manifest that does not verify is read again, after 20, 40, ... ms, and refused (CHECKPOINT_CORRUPT)
+   * only when it still does not on the last attempt. Verification is the same as `recover`'s: the
+   * whole state or CHECKPOINT_CORRUPT.
    */
   async peek(attempts = 5): Promise<RecoveredState | null> {
     for (let attempt = 1; ; attempt++) {
-      const m = await this.readManifest();
+      let m: Manifest | null;
+      try {
+        m = await this.readManifest();
+      } catch (e) {
+        if (attempt >= attempts || !(e instanceof FenestraError && e.code === 'CHECKPOINT_CORRUPT')) throw e;
+        await new Promise((r) => setTimeout(r, 20 * attempt));
+        continue;
+      }
       if (!m) return null;
       try {
         return recovered(await this.fold(m.snapshot, m.deltas, false));
